@@ -1,0 +1,64 @@
+"""faceprint: offline face detection, alignment, embedding and verification.
+
+Importing this package loads no model and touches no file: the verbs below load the
+named pipeline on first use (one `Analyzer` per name, kept for the process). For
+control over loading and threads, build an `Analyzer` yourself.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from .errors import (FaceIndexError, FaceprintError, ImageError, ImageNotFoundError, ImageTooLargeError,
+                     InputError, ModelFileError, ModelMismatchError, NoFaceError, ShapeError, UnknownModelError)
+from .types import Faces, Verdict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
+    "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
+    "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
+]
+
+_analyzers: dict[str, Any] = {}
+_analyzers_lock = threading.Lock()
+
+
+def _analyzer(model: str | None) -> Any:
+    from .models.catalog import DEFAULT_PIPELINE
+    from .pipeline import Analyzer
+
+    name = model or DEFAULT_PIPELINE
+    with _analyzers_lock:
+        if name not in _analyzers:
+            _analyzers[name] = Analyzer.from_name(name)
+        return _analyzers[name]
+
+
+def __getattr__(name: str) -> Any:  # lazy names keep `import faceprint` cheap
+    if name == "Analyzer":
+        from .pipeline import Analyzer
+        return Analyzer
+    if name == "load_image":
+        from .image import load_image
+        return load_image
+    raise AttributeError(f"module 'faceprint' has no attribute {name!r}")
+
+
+def detect(image: Any, *, model: str | None = None) -> Faces:
+    """Faces in an image (path, bytes or RGB array), largest first, with boxes, landmarks and scores."""
+    return _analyzer(model).detect(image)
+
+
+def embed(image: Any, *, model: str | None = None, face: int | None = None) -> np.ndarray:
+    """The (D,) unit embedding of one face: the largest, or `face` (index, largest first)."""
+    return _analyzer(model).choose_face(image, face).embedding
+
+
+def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, threshold: float | None = None) -> Verdict:
+    """Whether the largest faces of `a` and `b` are the same person, at the threshold calibrated for `fmr`."""
+    return _analyzer(model).verify(a, b, fmr=fmr, threshold=threshold)[0]

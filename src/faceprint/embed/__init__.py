@@ -1,0 +1,1 @@
+"""Identity embedders: aligned face -> L2-normalised float32 vector."""

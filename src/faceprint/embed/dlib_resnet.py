@@ -1,0 +1,50 @@
+"""dlib's ResNet-29 128-d embeddings on its own 150x150 chips.
+
+The chip is aligned with dlib's 5-point predictor (eye corners and nose base) run inside
+the detector's box: those are not the ArcFace five points, and the network was trained
+on exactly that chip, so the detector's landmarks are not reused here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..models.catalog import DLIB_RESNET
+from ..models.files import locate
+from ..types import Faces
+from .base import CropEmbedder, l2_normalise
+
+CHIP_SIZE, CHIP_PADDING = 150, 0.25
+
+
+class DlibResNetEmbedder(CropEmbedder):
+    name = "dlib-resnet"
+    dim = 128
+
+    def __init__(self, flip: bool = False) -> None:
+        import dlib  # heavy; only this backend needs it
+
+        super().__init__(flip)
+        self._dlib = dlib
+        model_file, predictor_file = (locate(f) for f in DLIB_RESNET.files)
+        self._net = dlib.face_recognition_model_v1(str(model_file))
+        self._predictor = dlib.shape_predictor(str(predictor_file))
+        self._lock = threading.Lock()
+
+    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+        chips = []
+        with self._lock:
+            for x1, y1, x2, y2 in faces.boxes:
+                rect = self._dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)) - 1, int(round(y2)) - 1)
+                shape = self._predictor(image, rect)
+                chips.append(np.asarray(self._dlib.get_face_chip(image, shape, CHIP_SIZE, CHIP_PADDING)))
+        return chips
+
+    def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:
+        if not crops:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            rows = self._net.compute_face_descriptor([np.ascontiguousarray(c) for c in crops])
+        return l2_normalise(np.array([np.asarray(r) for r in rows]))

@@ -1,0 +1,1 @@
+"""Evaluation metrics: verification, identification, clustering and detection (pure numpy)."""

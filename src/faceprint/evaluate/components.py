@@ -1,0 +1,144 @@
+"""Per-image embedding components, computed once and shared by every pipeline built from them.
+
+A component is what one embedder gives for the largest face one detector finds, on the
+plain crop or on its mirror image (`yunet>sface`, `yunet>sface:mirror`, ...). Every
+registered pipeline is a fixed function of its components (`pipeline_vectors`), so
+calibration and benchmarks can evaluate all pipelines, and refit fusion weights per
+fold, from one pass over the images. A golden test checks that this composition
+gives the same vectors as `Analyzer`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..cache import VectorCache, file_digest
+from ..embed.base import merge_flipped, mirror
+from ..embed.fusion import fuse
+from ..models.card import PipelineCard
+
+CACHE_VERSION = "components-v1"
+
+
+def components_for(cards: Iterable[PipelineCard]) -> dict[str, dict[str, bool]]:
+    """detector -> {embedder: whether its mirrored crop is needed too} to build `cards`."""
+    need: dict[str, dict[str, bool]] = {}
+    for card in cards:
+        for e in card.embedders:
+            per = need.setdefault(card.detector, {})
+            per[e] = per.get(e, False) or card.flip
+    return need
+
+
+def component_keys(need: dict[str, dict[str, bool]]) -> list[str]:
+    keys = []
+    for d, es in need.items():
+        for e, flip in es.items():
+            keys += [f"{d}>{e}", f"{d}>{e}:mirror"] if flip else [f"{d}>{e}"]
+    return keys
+
+
+_worker: dict[str, object] = {}
+
+
+def _init_worker(need: dict[str, dict[str, bool]]) -> None:
+    import cv2
+
+    from ..models.registry import make_detector, make_embedder
+
+    cv2.setNumThreads(1)  # one process per core; threads inside would fight over them
+    _worker["need"] = need
+    _worker["detectors"] = {d: make_detector(d) for d in need}
+    _worker["embedders"] = {e: make_embedder(e) for es in need.values() for e in es}
+
+
+def _extract_one(path: str) -> tuple[str, dict[str, np.ndarray | str]]:
+    from ..errors import FaceprintError
+    from ..image import load_image
+
+    need = _worker["need"]
+    out: dict[str, np.ndarray | str] = {}
+    try:
+        digest = file_digest(path)
+        image = load_image(path)
+    except (OSError, FaceprintError) as e:
+        note = f"{type(e).__name__}: {e}"
+        return "", {k: note for k in component_keys(need)}
+    for d, embedders in need.items():
+        faces = _worker["detectors"][d].detect(image)
+        for e, flip in embedders.items():
+            if not len(faces):
+                out[f"{d}>{e}"] = "no face"
+                if flip:
+                    out[f"{d}>{e}:mirror"] = "no face"
+                continue
+            emb = _worker["embedders"][e]
+            crops = emb.crops(image, faces[0])
+            out[f"{d}>{e}"] = emb.embed_crops(crops)[0]
+            if flip:
+                out[f"{d}>{e}:mirror"] = emb.embed_crops(mirror(crops))[0]
+    return digest, out
+
+
+def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int | None = None,
+            cache: VectorCache | None = None, progress: bool = True) -> dict[str, np.ndarray]:
+    """key -> (len(paths), 128) float32; rows of NaN where the image failed or had no face."""
+    need = components_for(cards)
+    keys = component_keys(need)
+    digests = [file_digest(p) for p in paths]
+    result = {k: np.full((len(paths), 128), np.nan, np.float32) for k in keys}
+    todo = list(range(len(paths)))
+    if cache is not None:
+        known = {k: cache.get_many(f"{CACHE_VERSION}:{k}", digests) for k in keys}
+        todo = []
+        for i, dg in enumerate(digests):
+            if all(dg in known[k] for k in keys):
+                for k in keys:
+                    if isinstance(known[k][dg], np.ndarray):
+                        result[k][i] = known[k][dg]
+            else:
+                todo.append(i)
+    workers = workers or os.cpu_count() or 1
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), desc="embedding", unit="img")
+    pending: dict[str, list] = {k: [] for k in keys}
+    ctx = mp.get_context("fork")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(need,)) as pool:
+        for i, (digest, vals) in zip(todo, pool.imap(_extract_one, [paths[i] for i in todo], chunksize=4)):
+            for k in keys:
+                v = vals[k]
+                if isinstance(v, np.ndarray):
+                    result[k][i] = v
+                if digest and cache is not None:
+                    pending[k].append((digest, v if isinstance(v, np.ndarray) else None,
+                                       None if isinstance(v, np.ndarray) else v))
+            if bar is not None:
+                bar.update(1)
+            if cache is not None and len(pending[keys[0]]) >= 200:
+                for k in keys:
+                    cache.put_many(f"{CACHE_VERSION}:{k}", pending[k])
+                    pending[k] = []
+    if cache is not None:
+        for k in keys:
+            cache.put_many(f"{CACHE_VERSION}:{k}", pending[k])
+    if bar is not None:
+        bar.close()
+    return result
+
+
+def pipeline_vectors(card: PipelineCard, comps: dict[str, np.ndarray], weights: Sequence[float] | None = None
+                     ) -> np.ndarray:
+    """The embeddings `Analyzer.from_name(card.name)` gives, rebuilt from components."""
+    parts = []
+    for e in card.embedders:
+        plain = comps[f"{card.detector}>{e}"]
+        parts.append(merge_flipped(plain, comps[f"{card.detector}>{e}:mirror"]) if card.flip else plain)
+    if len(parts) == 1:
+        return parts[0]
+    return fuse(parts, list(weights) if weights is not None else [1.0] * len(parts))

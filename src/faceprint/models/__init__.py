@@ -1,0 +1,1 @@
+"""Model cards, the name registry, and the carrier files behind them."""

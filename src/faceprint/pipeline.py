@@ -1,0 +1,114 @@
+"""`Analyzer`: a detector and an embedder loaded once, composed by passing instances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import calibration
+from .detect.base import Detector
+from .embed.base import Embedder
+from .errors import FaceIndexError, InputError, ModelMismatchError, NoFaceError
+from .image import load_image
+from .models.card import PipelineCard
+from .types import Faces, Verdict
+
+
+@dataclass(frozen=True)
+class FaceChoice:
+    """Which face of an image was used, and why (reported by verify)."""
+
+    index: int
+    count: int
+    rule: str  # "only" | "largest" | "requested"
+    faces: Faces  # all faces of the image, largest first, with embeddings
+
+    @property
+    def embedding(self) -> np.ndarray:
+        return self.faces.embeddings[self.index]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"face": self.index, "faces_found": self.count, "face_rule": self.rule,
+                "box": [round(float(v), 2) for v in self.faces.boxes[self.index]]}
+
+
+class Analyzer:
+    """Loads models once; detect, embed and verify images with them.
+
+    Build one from a registered name (`Analyzer.from_name("fast")`) or pass your own
+    detector and embedder instances. `model_id` is stored with every embedding made
+    here, so embeddings from different pipelines are never compared by mistake.
+    """
+
+    def __init__(self, detector: Detector, embedder: Embedder, *, model_id: str | None = None,
+                 calibration_name: str | None = None, card: PipelineCard | None = None) -> None:
+        self.detector = detector
+        self.embedder = embedder
+        self.card = card
+        self.model_id = model_id or f"custom:{detector.name}>{embedder.name}"
+        self.calibration_name = calibration_name
+
+    @classmethod
+    def from_name(cls, name: str | None = None) -> "Analyzer":
+        from .embed.fusion import FusionEmbedder
+        from .models.catalog import DEFAULT_PIPELINE
+        from .models.registry import make_detector, make_embedder, pipeline_card
+
+        card = pipeline_card(name or DEFAULT_PIPELINE)
+        parts = [make_embedder(e, flip=card.flip) for e in card.embedders]
+        if len(parts) == 1:
+            embedder = parts[0]
+        else:
+            embedder = FusionEmbedder(parts, calibration.fusion_weights(card.name, card.embedders))
+        return cls(make_detector(card.detector), embedder, model_id=card.id, calibration_name=card.name, card=card)
+
+    # -- the three verbs -------------------------------------------------------------
+    def detect(self, image: Any) -> Faces:
+        """Faces (boxes, landmarks, scores), largest first."""
+        return self.detector.detect(load_image(image))
+
+    def analyze(self, image: Any) -> Faces:
+        """Faces with an embedding per face."""
+        pixels = load_image(image)
+        faces = self.detector.detect(pixels)
+        if not len(faces):
+            return faces
+        return faces.with_embeddings(self.embedder.embed(pixels, faces), self.model_id)
+
+    def choose_face(self, image: Any, face: int | None = None) -> FaceChoice:
+        """The face to use for a 1:1 answer: the requested index, else the largest."""
+        faces = self.analyze(image)
+        if not len(faces):
+            raise NoFaceError("no face found in the image")
+        if face is None:
+            return FaceChoice(0, len(faces), "only" if len(faces) == 1 else "largest", faces)
+        if not 0 <= face < len(faces):
+            raise FaceIndexError(f"face index {face} requested but the image has {len(faces)} face(s) "
+                                 f"(indices 0..{len(faces) - 1}, largest first)")
+        return FaceChoice(face, len(faces), "requested", faces)
+
+    def threshold(self, fmr: float) -> float:
+        if self.calibration_name is None:
+            raise InputError(f"{self.model_id} has no calibrated thresholds; pass threshold=")
+        return calibration.threshold_for(self.calibration_name, fmr)
+
+    def compare(self, a: np.ndarray, b: np.ndarray, *, fmr: float = calibration.DEFAULT_FMR,
+                threshold: float | None = None, model_a: str | None = None, model_b: str | None = None) -> Verdict:
+        """Verdict for two embeddings of this pipeline (refuses embeddings of another model)."""
+        for m in (model_a, model_b):
+            if m is not None and m != self.model_id:
+                raise ModelMismatchError(f"embedding made by {m!r} cannot be compared with {self.model_id!r}")
+        t = self.threshold(fmr) if threshold is None else float(threshold)
+        sim = float(np.dot(np.asarray(a, np.float32), np.asarray(b, np.float32)))
+        # A hand-given threshold has no measured false-match rate: say so with None.
+        return Verdict(sim >= t, sim, t, fmr if threshold is None else None, self.model_id)
+
+    def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+               face_a: int | None = None, face_b: int | None = None) -> tuple[Verdict, FaceChoice, FaceChoice]:
+        """Are the faces in images `a` and `b` the same person? Also says which faces were used."""
+        if threshold is None:
+            self.threshold(fmr)  # an uncalibrated rate fails before any model work
+        ca, cb = self.choose_face(a, face_a), self.choose_face(b, face_b)
+        return self.compare(ca.embedding, cb.embedding, fmr=fmr, threshold=threshold), ca, cb

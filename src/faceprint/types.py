@@ -1,0 +1,135 @@
+"""Result types: `Faces` (struct of arrays, never None) and `Verdict`.
+
+`Faces` follows the shape of a detection table: every per-face array has the same
+first dimension N, validated on creation, and indexing with an int, slice, boolean
+mask or index array returns another `Faces`. No faces is `Faces.empty(...)`, not None.
+
+Conventions: boxes are float32 ``(N, 4)`` ``x1, y1, x2, y2`` in pixels of the
+(EXIF-rotated) input image; landmarks are ``(N, 5, 2)`` in the ArcFace order
+(left-of-image eye, right-of-image eye, nose tip, left-of-image mouth corner,
+right-of-image mouth corner); embeddings are float32 ``(N, D)`` L2-normalised and
+carry the id of the model that made them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from .errors import ShapeError
+
+LANDMARK_NAMES = ("eye_left", "eye_right", "nose", "mouth_left", "mouth_right")
+
+
+def _as(array: Any, what: str, dtype: type, shape_tail: tuple[int, ...], n: int | None) -> np.ndarray:
+    a = np.asarray(array, dtype=dtype)
+    if a.ndim != 1 + len(shape_tail) or a.shape[1:] != shape_tail and -1 not in shape_tail:
+        raise ShapeError(what, a.shape, f"(N, {', '.join(map(str, shape_tail))})" if shape_tail else "(N,)")
+    if n is not None and a.shape[0] != n:
+        raise ShapeError(what, a.shape, f"first dimension {n} (one row per face)")
+    return a
+
+
+@dataclass(frozen=True)
+class Faces:
+    """The faces found in one image, as equal-length arrays."""
+
+    boxes: np.ndarray
+    landmarks: np.ndarray
+    scores: np.ndarray
+    image_size: tuple[int, int]  # (height, width) of the image the coordinates refer to
+    detector: str = ""
+    embeddings: np.ndarray | None = None
+    embedding_model: str | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        boxes = _as(self.boxes, "boxes", np.float32, (4,), None)
+        n = boxes.shape[0]
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "landmarks", _as(self.landmarks, "landmarks", np.float32, (5, 2), n))
+        object.__setattr__(self, "scores", _as(self.scores, "scores", np.float32, (), n))
+        if self.embeddings is not None:
+            emb = np.asarray(self.embeddings, dtype=np.float32)
+            if emb.ndim != 2 or emb.shape[0] != n:
+                raise ShapeError("embeddings", emb.shape, f"({n}, D)")
+            if not self.embedding_model:
+                raise ShapeError("embedding_model", self.embedding_model, "the id of the model that made the embeddings")
+            object.__setattr__(self, "embeddings", emb)
+        for key, col in self.columns.items():
+            col = np.asarray(col)
+            if col.shape[:1] != (n,):
+                raise ShapeError(f"column {key!r}", col.shape, f"first dimension {n}")
+            self.columns[key] = col
+
+    @classmethod
+    def empty(cls, image_size: tuple[int, int], detector: str = "") -> "Faces":
+        return cls(np.zeros((0, 4)), np.zeros((0, 5, 2)), np.zeros((0,)), image_size, detector)
+
+    def __len__(self) -> int:
+        return int(self.boxes.shape[0])
+
+    def __iter__(self) -> Iterator["Faces"]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, index: int | slice | np.ndarray | list[int]) -> "Faces":
+        if isinstance(index, (int, np.integer)):
+            if not -len(self) <= index < len(self):
+                raise IndexError(f"face {index} out of range for {len(self)} face(s)")
+            index = [int(index)]
+        pick = lambda a: None if a is None else a[index]  # noqa: E731
+        return Faces(
+            self.boxes[index], self.landmarks[index], self.scores[index], self.image_size, self.detector,
+            pick(self.embeddings), self.embedding_model, {k: v[index] for k, v in self.columns.items()},
+        )
+
+    @property
+    def areas(self) -> np.ndarray:
+        wh = np.clip(self.boxes[:, 2:] - self.boxes[:, :2], 0, None)
+        return wh[:, 0] * wh[:, 1]
+
+    def by_size(self) -> "Faces":
+        """The same faces, largest box first (the order every front end answers in)."""
+        return self[np.argsort(-self.areas, kind="stable")]
+
+    def with_embeddings(self, embeddings: np.ndarray, model: str) -> "Faces":
+        return Faces(self.boxes, self.landmarks, self.scores, self.image_size, self.detector,
+                     embeddings, model, dict(self.columns))
+
+    def with_column(self, name: str, values: np.ndarray) -> "Faces":
+        return Faces(self.boxes, self.landmarks, self.scores, self.image_size, self.detector,
+                     self.embeddings, self.embedding_model, {**self.columns, name: values})
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """JSON-ready dicts, one per face (the CLI's and the service's shape)."""
+        out = []
+        for i in range(len(self)):
+            rec: dict[str, Any] = {
+                "box": [round(float(v), 2) for v in self.boxes[i]],
+                "landmarks": {name: [round(float(x), 2), round(float(y), 2)]
+                              for name, (x, y) in zip(LANDMARK_NAMES, self.landmarks[i])},
+                "score": round(float(self.scores[i]), 4),
+            }
+            for key, col in self.columns.items():
+                v = col[i]
+                rec[key] = v.tolist() if isinstance(v, np.ndarray) else (v.item() if hasattr(v, "item") else v)
+            out.append(rec)
+        return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of a 1:1 comparison, with what its threshold means."""
+
+    same: bool
+    similarity: float
+    threshold: float
+    fmr: float | None  # None when the threshold was given by hand, not calibrated
+    model: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"same": self.same, "similarity": round(self.similarity, 6), "threshold": round(self.threshold, 6),
+                "fmr": self.fmr, "model": self.model}
