@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from . import calibration
-from .detect.base import Detector
-from .embed.base import Embedder
+from .detectors.base import Detector
+from .embedders.base import Embedder
 from .errors import FaceIndexError, InputError, ModelMismatchError, NoFaceError
 from .image import load_image
 from .models.card import PipelineCard
@@ -52,7 +52,7 @@ class Analyzer:
 
     @classmethod
     def from_name(cls, name: str | None = None) -> "Analyzer":
-        from .embed.fusion import FusionEmbedder
+        from .embedders.fusion import FusionEmbedder
         from .models.catalog import DEFAULT_PIPELINE
         from .models.registry import make_detector, make_embedder, pipeline_card
 

@@ -17,8 +17,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..cache import VectorCache, file_digest
-from ..embed.base import merge_flipped, mirror
-from ..embed.fusion import fuse
+from ..embedders.base import merge_flipped, mirror
+from ..embedders.fusion import fuse
 from ..models.card import PipelineCard
 
 CACHE_VERSION = "components-v1"

@@ -65,10 +65,10 @@ def _pairs(scores: ArrayLike, labels: ArrayLike, *, allow_nan: bool = False) -> 
     return s, _labels(labels, s.size)
 
 
-def _check_rate(rate: float, name: str = "fmr") -> float:
+def _check_rate(rate: float) -> float:
     ok = isinstance(rate, (int, float, np.number)) and not isinstance(rate, bool)
     if not (ok and 0.0 < float(rate) <= 1.0):
-        raise InputError(f"{name} must be a number in (0, 1], got {rate!r}")
+        raise InputError(f"target rate (fmr/fpir) must be a number in (0, 1], got {rate!r}")
     return float(rate)
 
 

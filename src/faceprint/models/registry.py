@@ -13,22 +13,22 @@ from .catalog import MODELS, PIPELINES
 
 
 def _yunet() -> object:
-    from ..detect.yunet import YuNetDetector
+    from ..detectors.yunet import YuNetDetector
     return YuNetDetector()
 
 
 def _dlib_hog() -> object:
-    from ..detect.dlib_hog import DlibHogDetector
+    from ..detectors.dlib_hog import DlibHogDetector
     return DlibHogDetector()
 
 
 def _sface(flip: bool) -> object:
-    from ..embed.sface import SFaceEmbedder
+    from ..embedders.sface import SFaceEmbedder
     return SFaceEmbedder(flip=flip)
 
 
 def _dlib_resnet(flip: bool) -> object:
-    from ..embed.dlib_resnet import DlibResNetEmbedder
+    from ..embedders.dlib_resnet import DlibResNetEmbedder
     return DlibResNetEmbedder(flip=flip)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks (`python -m faceprint.bench NAME`): figures printed, never asserted in tests."""

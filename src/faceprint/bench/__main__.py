@@ -1,0 +1,27 @@
+"""python -m faceprint.bench verification [--data DIR] [--speed-images N] [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..calibrate import default_data_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m faceprint.bench")
+    sub = parser.add_subparsers(dest="name", required=True)
+    p = sub.add_parser("verification", help="LFW View 2 10-fold accuracy and images/s of every pipeline, "
+                       "against the dlib (face_recognition) pipeline in the same process")
+    p.add_argument("--data", default=str(default_data_dir()))
+    p.add_argument("--speed-images", type=int, default=200, help="images timed per pipeline (0: skip timing)")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    from .verification import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
