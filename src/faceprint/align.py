@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .errors import ShapeError
+
 # The ArcFace 112x112 template (image-left eye, image-right eye, nose, mouth corners),
 # the crop SFace and most ArcFace-family models were trained on.
 ARCFACE_112 = np.array(
@@ -21,6 +23,8 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """
     src = np.asarray(src, np.float64)
     dst = np.asarray(dst, np.float64)
+    if src.ndim != 2 or src.shape[1] != 2 or src.shape != dst.shape:
+        raise ShapeError("landmarks", src.shape, f"{dst.shape} like the template")
     mu_s, mu_d = src.mean(0), dst.mean(0)
     s, d = src - mu_s, dst - mu_d
     cov = d.T @ s / len(src)

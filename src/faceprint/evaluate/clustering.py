@@ -28,7 +28,9 @@ class _Table(NamedTuple):
 def _table(true_labels: ArrayLike, pred_labels: ArrayLike) -> _Table:
     t, p = np.asarray(true_labels), np.asarray(pred_labels)
     if t.ndim != 1 or p.ndim != 1 or t.size != p.size:
-        raise InputError(f"true and predicted labels must be 1-D of equal length, got shapes {t.shape} and {p.shape}")
+        raise InputError(
+            f"true and predicted labels must be 1-D of equal length, got shapes {t.shape} and {p.shape}"
+        )
     if t.size == 0:
         raise InputError("labels are empty")
     try:

@@ -25,7 +25,9 @@ def _identity_scores(
     """(P, K) best score per gallery identity, the K sorted identities, and the probe labels."""
     s = np.asarray(similarity_matrix, dtype=np.float64)
     if s.ndim != 2 or 0 in s.shape:
-        raise InputError(f"similarity_matrix must be a non-empty 2-D (probes x gallery) array, got shape {s.shape}")
+        raise InputError(
+            f"similarity_matrix must be a non-empty 2-D (probes x gallery) array, got shape {s.shape}"
+        )
     if np.isnan(s).any():
         raise InputError("similarity_matrix contains NaN")
     p, g = np.asarray(probe_labels), np.asarray(gallery_labels)
@@ -39,7 +41,9 @@ def _identity_scores(
     return np.maximum.reduceat(s[:, order], starts, axis=1), ids, p
 
 
-def _true_scores_and_ranks(s_id: np.ndarray, ids: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _true_scores_and_ranks(
+    s_id: np.ndarray, ids: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For mated probes: the true identity's score and its pessimistic rank (1-based)."""
     true = s_id[np.arange(labels.size), np.searchsorted(ids, labels)]
     return true, (s_id >= true[:, None]).sum(axis=1)

@@ -1,0 +1,85 @@
+"""Golden tests on photos shipped inside scikit-image: they run everywhere, always."""
+
+import numpy as np
+import pytest
+
+import faceprint
+from faceprint.errors import NoFaceError
+
+# YuNet on astronaut(): pinned once by hand-checking the drawn box (the face of Eileen Collins).
+ASTRONAUT_BOX = [178.0, 62.6, 268.4, 176.4]
+
+
+def test_one_face_with_pinned_box_and_landmarks(fast, astronaut):
+    faces = fast.detect(astronaut)
+    assert len(faces) == 1
+    np.testing.assert_allclose(faces.boxes[0], ASTRONAUT_BOX, atol=3.0)
+    eye_l, eye_r, nose, mouth_l, mouth_r = faces.landmarks[0]
+    assert eye_l[0] < nose[0] < eye_r[0]  # image-left eye first
+    assert max(eye_l[1], eye_r[1]) < nose[1] < min(mouth_l[1], mouth_r[1])
+    assert faces.scores[0] > 0.8
+
+
+def test_box_follows_a_mirror_and_a_rescale(fast, astronaut):
+    h, w = astronaut.shape[:2]
+    mirrored = fast.detect(np.ascontiguousarray(astronaut[:, ::-1]))
+    x1, y1, x2, y2 = ASTRONAUT_BOX
+    np.testing.assert_allclose(mirrored.boxes[0], [w - x2, y1, w - x1, y2], atol=4.0)
+    half = fast.detect(np.ascontiguousarray(astronaut[::2, ::2]))
+    np.testing.assert_allclose(half.boxes[0] * 2, ASTRONAUT_BOX, atol=6.0)
+
+
+@pytest.mark.parametrize("name", ["fast", "accurate", "dlib"])
+def test_same_person_after_flip_and_rescale_different_from_cameraman(name, astronaut, cameraman):
+    from faceprint.pipeline import Analyzer
+
+    analyzer = Analyzer.from_name(name)
+    t = analyzer.threshold(1e-3)
+    ref = analyzer.choose_face(astronaut).embedding
+    for variant in (astronaut[:, ::-1], astronaut[::2, ::2]):
+        v = analyzer.compare(ref, analyzer.choose_face(np.ascontiguousarray(variant)).embedding)
+        assert v.same and v.similarity > t and v.fmr == 1e-3
+    other = analyzer.compare(ref, analyzer.choose_face(cameraman).embedding)
+    assert not other.same and other.similarity < t
+
+
+def test_embeddings_are_unit_and_carry_the_model(accurate, astronaut):
+    faces = accurate.analyze(astronaut)
+    assert faces.embeddings.shape == (1, 256) and faces.embeddings.dtype == np.float32
+    assert np.linalg.norm(faces.embeddings[0]) == pytest.approx(1.0, abs=1e-5)
+    assert faces.embedding_model == accurate.model_id and "sface" in accurate.model_id
+
+
+def test_top_level_verbs(astronaut, cameraman):
+    assert len(faceprint.detect(astronaut, model="fast")) == 1
+    assert faceprint.embed(astronaut, model="fast").shape == (128,)
+    verdict = faceprint.verify(astronaut, cameraman, model="fast")
+    assert verdict.same is False and verdict.fmr == 1e-3 and verdict.model.startswith("fast/")
+
+
+def test_no_face_is_a_typed_error(fast):
+    from skimage import data
+
+    with pytest.raises(NoFaceError):
+        fast.choose_face(data.coffee())
+    assert len(fast.detect(data.coffee())) == 0
+
+
+def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
+    """The calibration and benchmark path (components) equals what users get (Analyzer)."""
+    from faceprint.evaluate import components
+    from faceprint.image import save_image
+    from faceprint.models.catalog import PIPELINES
+    from faceprint.pipeline import Analyzer
+
+    path = tmp_path / "a.png"
+    save_image(astronaut, path)
+    need = components.components_for(PIPELINES.values())
+    components._init_worker(need)
+    _, vals = components._extract_one(str(path))
+    comps = {k: v[None] for k, v in vals.items()}
+    for name, card in PIPELINES.items():
+        analyzer = Analyzer.from_name(name)
+        weights = getattr(analyzer.embedder, "weights", None)
+        rebuilt = components.pipeline_vectors(card, comps, weights)[0]
+        np.testing.assert_allclose(rebuilt, analyzer.analyze(path).embeddings[0], atol=1e-5, err_msg=name)
