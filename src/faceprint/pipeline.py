@@ -58,11 +58,15 @@ class Analyzer:
 
         card = pipeline_card(name or DEFAULT_PIPELINE)
         parts = [make_embedder(e, flip=card.flip) for e in card.embedders]
+        model_id = card.id
         if len(parts) == 1:
             embedder = parts[0]
         else:
-            embedder = FusionEmbedder(parts, calibration.fusion_weights(card.name, card.embedders))
-        return cls(make_detector(card.detector), embedder, model_id=card.id, calibration_name=card.name, card=card)
+            weights = calibration.fusion_weights(card.name, card.embedders)
+            embedder = FusionEmbedder(parts, weights)
+            # The weights shape the vectors: templates made with other weights must not mix.
+            model_id += "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"
+        return cls(make_detector(card.detector), embedder, model_id=model_id, calibration_name=card.name, card=card)
 
     # -- the three verbs -------------------------------------------------------------
     def detect(self, image: Any) -> Faces:
