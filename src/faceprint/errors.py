@@ -80,3 +80,30 @@ class InputError(FaceprintError, ValueError):
     """Bad arguments or input files other than images (CSV columns, options...)."""
 
     code = "bad_input"
+
+
+class GalleryError(FaceprintError):
+    """A gallery operation cannot be done as asked (missing gallery, bad store, wrong state)."""
+
+    code = "gallery"
+
+
+class NotAGalleryError(GalleryError):
+    """A path or URI given as a gallery holds something else; it is left untouched."""
+
+    code = "not_a_gallery"
+
+
+class UnknownIdentityError(GalleryError, KeyError):
+    """A name that is not enrolled in the gallery."""
+
+    code = "unknown_identity"
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else self.code
+
+
+class DuplicateError(GalleryError):
+    """Enrolling a name that exists (without append), or a photo already stored for it."""
+
+    code = "duplicate"

@@ -1,0 +1,157 @@
+"""In-memory nearest-neighbour search over gallery templates: exact (BLAS) and HNSW.
+
+Exact search is a float32 matrix product in row blocks (so the score buffer stays in
+cache and memory stays flat), each block reduced to its k best with `argpartition`.
+The HNSW index (usearch) is for large galleries: it proposes candidates and every
+candidate is re-scored with the exact dot product, so the similarities it reports are
+the true ones and, when the true best is among the candidates, the ranking is too.
+
+Identities, not templates, are ranked. Under the "max" rule an identity scores as its
+best template: with at most m templates per identity, the best k*m template rows always
+hold the best k identities. Under the "mean" rule an identity scores as the mean of its
+templates' similarities, which is the dot product with the mean of its templates
+(linearity), so the index holds one (unnormalised) mean vector per identity.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+BLOCK_ROWS = 1 << 16
+HNSW_MIN_ROWS = 200_000  # below this, exact search is fast enough (< ~10 ms) and needs no build
+
+
+def topk_exact(matrix: np.ndarray, probes: np.ndarray, k: int, block_rows: int = BLOCK_ROWS
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows), each (B, k'), k' = min(k, N), best first: exact inner-product top-k."""
+    n = matrix.shape[0]
+    b = probes.shape[0]
+    k = min(k, n)
+    if k <= 0 or b == 0:
+        return np.zeros((b, 0), np.float32), np.zeros((b, 0), np.int64)
+    best_s = np.full((b, 0), -np.inf, np.float32)
+    best_i = np.zeros((b, 0), np.int64)
+    for start in range(0, n, block_rows):
+        block = matrix[start:start + block_rows]
+        s = probes @ block.T  # (B, rows): sgemm / sgemv
+        kk = min(k, s.shape[1])
+        if kk < s.shape[1]:
+            part = np.argpartition(s, -kk, axis=1)[:, -kk:]
+        else:
+            part = np.broadcast_to(np.arange(s.shape[1]), (b, s.shape[1]))
+        cand_s = np.take_along_axis(s, part, axis=1)
+        best_s = np.concatenate([best_s, cand_s], axis=1)
+        best_i = np.concatenate([best_i, part.astype(np.int64) + start], axis=1)
+        if best_s.shape[1] > k:
+            keep = np.argpartition(best_s, -k, axis=1)[:, -k:]
+            best_s = np.take_along_axis(best_s, keep, axis=1)
+            best_i = np.take_along_axis(best_i, keep, axis=1)
+    # Ties broken by row number so equal inputs always give equal answers.
+    order = np.lexsort((best_i, -best_s), axis=1)
+    return np.take_along_axis(best_s, order, axis=1), np.take_along_axis(best_i, order, axis=1)
+
+
+def hnsw_available() -> bool:
+    return importlib.util.find_spec("usearch") is not None
+
+
+class HnswIndex:
+    """usearch HNSW over the rows of a matrix (kept by reference, not copied)."""
+
+    def __init__(self, matrix: np.ndarray, *, connectivity: int = 16, expansion_add: int = 64,
+                 expansion_search: int = 64, threads: int = 0) -> None:
+        if not hnsw_available():
+            raise InputError("the approximate index needs usearch: pip install 'faceprint[gallery]'")
+        from usearch.index import Index
+
+        self.matrix = matrix
+        self.expansion_search = expansion_search
+        self.index = Index(ndim=matrix.shape[1], metric="ip", dtype="f32", connectivity=connectivity,
+                           expansion_add=expansion_add, expansion_search=expansion_search)
+        if len(matrix):
+            # copy=False: the index points into `matrix`, so the vectors are held once.
+            self.index.add(np.arange(len(matrix), dtype=np.uint64), matrix, copy=False, threads=threads)
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.index.memory_usage)
+
+    def search(self, probes: np.ndarray, k: int, threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        n = self.matrix.shape[0]
+        k = min(k, n)
+        if k <= 0:
+            return np.zeros((len(probes), 0), np.float32), np.zeros((len(probes), 0), np.int64)
+        # Ask for a few more than k: HNSW's tail is the least reliable part of its answer.
+        want = min(n, max(k, 10))
+        found = self.index.search(probes, want, threads=threads)
+        keys = np.asarray(found.keys, dtype=np.int64).reshape(len(probes), -1)
+        valid = keys >= 0
+        if (counts := np.asarray(found.counts).reshape(-1)).size:
+            valid &= np.arange(keys.shape[1])[None, :] < counts[:, None]
+        keys = np.where(valid, keys, 0)
+        exact = np.einsum("bd,bkd->bk", probes, self.matrix[keys])
+        exact = np.where(valid, exact, -np.inf).astype(np.float32)
+        order = np.lexsort((keys, -exact), axis=1)[:, :k]
+        return np.take_along_axis(exact, order, axis=1), np.take_along_axis(keys, order, axis=1)
+
+
+@dataclass
+class Searcher:
+    """Identity-level top-k over an in-memory template matrix, for one score rule.
+
+    `labels[i]` is the identity index of row i of `templates`; `names[j]` the name of
+    identity j. `index`: "exact", "hnsw", or "auto" (HNSW from `HNSW_MIN_ROWS` rows when
+    usearch is installed).
+    """
+
+    names: list[str]
+    labels: np.ndarray
+    templates: np.ndarray
+    rule: str = "max"
+    index: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.index not in ("auto", "exact", "hnsw"):
+            raise InputError(f"index must be auto, exact or hnsw, got {self.index!r}")
+        self.labels = np.asarray(self.labels, np.int64)
+        if self.rule == "mean" and len(self.templates):
+            counts = np.bincount(self.labels, minlength=len(self.names)).astype(np.float32)
+            sums = np.zeros((len(self.names), self.templates.shape[1]), np.float32)
+            np.add.at(sums, self.labels, self.templates)
+            self.rows = sums / np.maximum(counts, 1)[:, None]
+            self.row_label = np.arange(len(self.names), dtype=np.int64)
+            self.per_identity = 1
+        else:
+            self.rows = self.templates
+            self.row_label = self.labels
+            self.per_identity = int(np.bincount(self.labels).max()) if len(self.labels) else 1
+        use_hnsw = self.index == "hnsw" or (self.index == "auto" and len(self.rows) >= HNSW_MIN_ROWS
+                                            and hnsw_available())
+        self.hnsw = HnswIndex(self.rows) if use_hnsw and len(self.rows) else None
+
+    def search(self, probes: np.ndarray, k: int, *, exact: bool = False) -> list[list[tuple[str, float]]]:
+        if k < 1:
+            raise InputError(f"top must be at least 1, got {k}")
+        k_rows = k * self.per_identity
+        if self.hnsw is not None and not exact:
+            scores, rows = self.hnsw.search(probes, k_rows)
+        else:
+            scores, rows = topk_exact(self.rows, probes, k_rows)
+        out = []
+        for s_row, r_row in zip(scores, rows):
+            seen: dict[int, float] = {}
+            for s, r in zip(s_row, r_row):
+                if not np.isfinite(s):
+                    continue
+                lab = int(self.row_label[r])
+                if lab not in seen:
+                    seen[lab] = float(s)
+                    if len(seen) == k:
+                        break
+            out.append([(self.names[lab], s) for lab, s in seen.items()])
+        return out

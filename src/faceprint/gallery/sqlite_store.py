@@ -1,0 +1,259 @@
+"""The embedded gallery: one SQLite file (WAL), searched in memory.
+
+Every write is one transaction, so an enrollment is stored whole or not at all, even when
+the process is killed mid-way; `synchronous=FULL` makes a returned enrollment survive a
+power cut too. WAL lets readers (identify, list) run while a writer writes. The file is
+marked with SQLite's `application_id`, so a file that is not ours is refused before
+anything is written to it (setting WAL mode would already modify it).
+
+Searches load the templates into memory once and reuse them until another write (from
+this or another process) bumps the `generation` counter in the meta table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..errors import DuplicateError, GalleryError, NotAGalleryError, UnknownIdentityError
+from .search import Searcher
+from .store import GalleryMeta, Hits, IdentityInfo, NewIdentity, TemplateInfo, now
+
+APPLICATION_ID = 0x46505247  # "FPRG"
+SCHEMA_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gallery_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS identities (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, metadata TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS templates (
+    id INTEGER PRIMARY KEY,
+    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+    vector BLOB NOT NULL, source TEXT NOT NULL, digest TEXT NOT NULL, box TEXT, created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS templates_by_identity ON templates(identity_id);
+"""
+
+
+def check_gallery_file(path: Path) -> bool:
+    """True when `path` is an existing faceprint gallery, False when absent or empty; raises otherwise."""
+    if not path.exists():
+        return False
+    if not path.is_file():
+        raise NotAGalleryError(f"{path} is not a faceprint gallery (it is not a file)")
+    if path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as f:
+        head = f.read(100)
+    if not head.startswith(_SQLITE_MAGIC):
+        raise NotAGalleryError(f"{path} is not a faceprint gallery (not an SQLite file); it was left untouched")
+    app_id = int.from_bytes(head[68:72], "big")
+    if app_id != APPLICATION_ID:
+        raise NotAGalleryError(f"{path} is an SQLite file of another application (application_id {app_id:#x}), "
+                               f"not a faceprint gallery; it was left untouched")
+    return True
+
+
+class SqliteStore:
+    """`Store` on one SQLite file. Open with `create=True` to make a new one."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = False, index: str = "auto",
+                 timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.uri = str(self.path)
+        self.index = index
+        exists = check_gallery_file(self.path)
+        if not exists and not create:
+            raise GalleryError(f"no gallery at {self.path} (enroll creates one)")
+        if not exists and not self.path.parent.is_dir():
+            raise GalleryError(f"cannot create gallery {self.path}: folder {self.path.parent} does not exist")
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            if not exists:
+                with self._write() as db:
+                    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise NotAGalleryError(f"{self.path}: cannot be read as a faceprint gallery: {e}") from None
+        if version > SCHEMA_VERSION:
+            raise GalleryError(f"{self.path} was written by a newer faceprint (schema {version}); upgrade faceprint")
+        self._lock = threading.RLock()  # one connection, shared by threads of this process
+        self._searchers: dict[str, tuple[int, Searcher]] = {}
+
+    # -- transactions ------------------------------------------------------------------
+    class _Txn:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.db.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
+            return self.db
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+    def _write(self) -> "SqliteStore._Txn":
+        return SqliteStore._Txn(self._db)
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO gallery_meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+                   "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+    def _generation(self) -> int:
+        row = self._db.execute("SELECT value FROM gallery_meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- Store protocol ----------------------------------------------------------------
+    def meta(self) -> GalleryMeta | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM gallery_meta WHERE key='meta'").fetchone()
+        return GalleryMeta.from_dict(json.loads(row[0])) if row else None
+
+    def add(self, meta: GalleryMeta, identities: Iterable[NewIdentity], *, append: bool = False
+            ) -> list[IdentityInfo]:
+        out = []
+        with self._lock, self._write() as db:
+            row = db.execute("SELECT value FROM gallery_meta WHERE key='meta'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO gallery_meta(key, value) VALUES ('meta', ?)", (json.dumps(meta.to_dict()),))
+            elif GalleryMeta.from_dict(json.loads(row[0])).model_id != meta.model_id:
+                raise GalleryError("the gallery's model changed while enrolling")  # another process created it
+            for ident in identities:
+                out.append(self._add_one(db, ident, append))
+            self._bump(db)
+        return out
+
+    def _add_one(self, db: sqlite3.Connection, ident: NewIdentity, append: bool) -> IdentityInfo:
+        created = ident.created or now()
+        row = db.execute("SELECT id, metadata, created FROM identities WHERE name=?", (ident.name,)).fetchone()
+        if row is not None and not append:
+            raise DuplicateError(f"identity {ident.name!r} is already enrolled; use append to add photos to it "
+                                 f"or remove it first")
+        if row is None:
+            cur = db.execute("INSERT INTO identities(name, metadata, created) VALUES (?, ?, ?)",
+                             (ident.name, json.dumps(ident.metadata, ensure_ascii=False), created))
+            ident_id, metadata, created_at = cur.lastrowid, dict(ident.metadata), created
+        else:
+            ident_id, created_at = row[0], row[2]
+            metadata = {**json.loads(row[1]), **ident.metadata}
+            db.execute("UPDATE identities SET metadata=? WHERE id=?", (json.dumps(metadata, ensure_ascii=False),
+                                                                       ident_id))
+            digests = {t.digest for t in ident.templates if t.digest}
+            if digests:
+                marks = ",".join("?" * len(digests))
+                dup = db.execute(f"SELECT source FROM templates WHERE identity_id=? AND digest IN ({marks})",
+                                 (ident_id, *digests)).fetchone()
+                if dup is not None:
+                    raise DuplicateError(f"this photo is already enrolled for {ident.name!r} (as {dup[0]!r})")
+        db.executemany(
+            "INSERT INTO templates(identity_id, vector, source, digest, box, created) VALUES (?, ?, ?, ?, ?, ?)",
+            [(ident_id, np.asarray(t.vector, "<f4").tobytes(), t.source, t.digest,
+              json.dumps(list(t.box)) if t.box is not None else None, created) for t in ident.templates])
+        n = db.execute("SELECT COUNT(*) FROM templates WHERE identity_id=?", (ident_id,)).fetchone()[0]
+        return IdentityInfo(ident.name, n, metadata, created_at)
+
+    def remove(self, name: str) -> IdentityInfo:
+        with self._lock, self._write() as db:
+            info = self._info(db, name)
+            db.execute("DELETE FROM identities WHERE name=?", (name,))  # templates go by ON DELETE CASCADE
+            self._bump(db)
+        return info
+
+    def _info(self, db: sqlite3.Connection, name: str, templates: bool = False) -> IdentityInfo:
+        row = db.execute("SELECT id, metadata, created FROM identities WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise UnknownIdentityError(f"no identity {name!r} in gallery {self.uri}")
+        rows = db.execute("SELECT id, source, digest, box, created FROM templates WHERE identity_id=? ORDER BY id",
+                          (row[0],)).fetchall()
+        temps = tuple(TemplateInfo(r[0], r[1], r[2], tuple(json.loads(r[3])) if r[3] else None, r[4]) for r in rows)
+        return IdentityInfo(name, len(rows), json.loads(row[1]), row[2], temps if templates else ())
+
+    def identities(self) -> list[IdentityInfo]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT i.name, i.metadata, i.created, COUNT(t.id) FROM identities i "
+                "LEFT JOIN templates t ON t.identity_id = i.id GROUP BY i.id ORDER BY i.id").fetchall()
+        return [IdentityInfo(r[0], r[3], json.loads(r[1]), r[2]) for r in rows]
+
+    def identity(self, name: str) -> IdentityInfo:
+        with self._lock:
+            return self._info(self._db, name, templates=True)
+
+    def export(self) -> Iterator[tuple[IdentityInfo, np.ndarray]]:
+        with self._lock:
+            # One read transaction: a concurrent writer cannot make the export half old, half new.
+            self._db.execute("BEGIN")
+            try:
+                names = [r[0] for r in self._db.execute("SELECT name FROM identities ORDER BY id")]
+                items = []
+                for name in names:
+                    info = self._info(self._db, name, templates=True)
+                    vecs = self._db.execute("SELECT t.vector FROM templates t JOIN identities i ON i.id = "
+                                            "t.identity_id WHERE i.name=? ORDER BY t.id", (name,)).fetchall()
+                    items.append((info, np.frombuffer(b"".join(v[0] for v in vecs), "<f4").reshape(len(vecs), -1)))
+            finally:
+                self._db.execute("COMMIT")
+        yield from items
+
+    def load(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(names, labels, templates) of the whole gallery, for in-memory search."""
+        meta = self.meta()
+        dim = meta.dim if meta else 0
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                names = []
+                index: dict[int, int] = {}
+                for ident_id, name in self._db.execute("SELECT id, name FROM identities ORDER BY id"):
+                    index[ident_id] = len(names)
+                    names.append(name)
+                rows = self._db.execute("SELECT identity_id, vector FROM templates ORDER BY id").fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        labels = np.fromiter((index[r[0]] for r in rows), np.int64, len(rows))
+        blob = b"".join(r[1] for r in rows)
+        templates = np.frombuffer(blob, "<f4").reshape(len(rows), dim).astype(np.float32, copy=False)
+        return names, labels, templates
+
+    def searcher(self, rule: str) -> Searcher:
+        """The in-memory searcher for the current contents (rebuilt only after a write)."""
+        with self._lock:
+            gen = self._generation()
+            cached = self._searchers.get(rule)
+            if cached is None or cached[0] != gen:
+                names, labels, templates = self.load()
+                self._searchers = {rule: (gen, Searcher(names, labels, templates, rule, self.index))}
+            return self._searchers[rule][1]
+
+    def search(self, probes: np.ndarray, k: int, rule: str) -> Hits:
+        return self.searcher(rule).search(probes, k)
+
+    def count(self) -> tuple[int, int]:
+        with self._lock:
+            return (self._db.execute("SELECT COUNT(*) FROM identities").fetchone()[0],
+                    self._db.execute("SELECT COUNT(*) FROM templates").fetchone()[0])
+
+    def integrity(self) -> str:
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.uri!r})"
