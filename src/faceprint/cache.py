@@ -61,3 +61,37 @@ class VectorCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+class BlobCache:
+    """Maps (key, digest) -> bytes: whole per-image results (e.g. every face of a photo).
+
+    The caller owns the byte format (faceprint stores `.npz` bytes, never pickle). A
+    separate file from `VectorCache`, so long batch jobs of each do not contend for one
+    writer lock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        path = Path(path) if path is not None else default_cache_dir() / "results.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT, digest TEXT, data BLOB, "
+                         "PRIMARY KEY (key, digest))")
+
+    def get_many(self, key: str, digests: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for i in range(0, len(digests), 500):
+            chunk = digests[i:i + 500]
+            rows = self._db.execute(f"SELECT digest, data FROM blobs WHERE key=? AND digest IN "
+                                    f"({','.join('?' * len(chunk))})", [key, *chunk])
+            out.update((d, bytes(b)) for d, b in rows)
+        return out
+
+    def put_many(self, key: str, items: list[tuple[str, bytes]]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", [(key, d, b) for d, b in items])
+
+    def close(self) -> None:
+        self._db.close()

@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-if-different", action="store_true", help="exit 1 when the verdict is 'different'")
 
     add("models", cmd_models, "list models and pipelines, licences, and whether each file's SHA-256 checks out")
+    from .cluster.commands import register as register_cluster; register_cluster(sub)  # noqa: E702
     return parser
 
 
