@@ -22,6 +22,7 @@ __all__ = [
     "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
     "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
     "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
+    "Gallery", "open_gallery",
 ]
 
 _analyzers: dict[str, Any] = {}
@@ -43,6 +44,9 @@ def __getattr__(name: str) -> Any:  # lazy names keep `import faceprint` cheap
     if name == "Analyzer":
         from .pipeline import Analyzer
         return Analyzer
+    if name in ("Gallery", "open_gallery"):
+        from . import gallery
+        return getattr(gallery, name)
     if name == "load_image":
         from .image import load_image
         return load_image

@@ -81,7 +81,9 @@ def pipeline_for(model_id: str) -> str | None:
     """The registered pipeline name whose embeddings carry `model_id`, if any."""
     from ..models.catalog import PIPELINES
 
-    return next((card.name for card in PIPELINES.values() if card.id == model_id), None)
+    # A fused pipeline's id also carries its fusion weights: "accurate/v1:...[w=...]".
+    return next((card.name for card in PIPELINES.values()
+                 if model_id == card.id or model_id.startswith(card.id + "[")), None)
 
 
 def _pixels_digest(pixels: np.ndarray) -> str:

@@ -73,24 +73,49 @@ class SqliteStore:
             raise GalleryError(f"no gallery at {self.path} (enroll creates one)")
         if not exists and not self.path.parent.is_dir():
             raise GalleryError(f"cannot create gallery {self.path}: folder {self.path.parent} does not exist")
+        self._timeout = timeout
+        # A gallery to be created is an empty in-memory one until its first write, so a
+        # refused first enrollment (bad name, no face...) leaves no file behind.
+        self._virtual = not exists
+        self._db = self._connect(":memory:" if self._virtual else str(self.path), create=self._virtual)
+        self._lock = threading.RLock()  # one connection, shared by threads of this process
+        self._searchers: dict[str, tuple[int, Searcher]] = {}
+
+    def _connect(self, target: str, *, create: bool) -> sqlite3.Connection:
         try:
-            self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            if not exists:
-                with self._write() as db:
-                    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db = sqlite3.connect(target, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            if create:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    # Another process may have created it meanwhile: only an unmarked file is set up.
+                    if db.execute("PRAGMA application_id").fetchone()[0] == 0:
+                        db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             db.execute(statement)
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as e:
             raise NotAGalleryError(f"{self.path}: cannot be read as a faceprint gallery: {e}") from None
         if version > SCHEMA_VERSION:
+            db.close()
             raise GalleryError(f"{self.path} was written by a newer faceprint (schema {version}); upgrade faceprint")
+        return db
+
+    def _materialise(self) -> None:
+        """Create the file on the first write of a new gallery."""
+        if self._virtual:
+            exists = check_gallery_file(self.path)
+            self._db.close()
+            self._db = self._connect(str(self.path), create=not exists)
+            self._virtual = False
         self._lock = threading.RLock()  # one connection, shared by threads of this process
         self._searchers: dict[str, tuple[int, Searcher]] = {}
 
@@ -126,6 +151,8 @@ class SqliteStore:
     def add(self, meta: GalleryMeta, identities: Iterable[NewIdentity], *, append: bool = False
             ) -> list[IdentityInfo]:
         out = []
+        with self._lock:
+            self._materialise()
         with self._lock, self._write() as db:
             row = db.execute("SELECT value FROM gallery_meta WHERE key='meta'").fetchone()
             if row is None:

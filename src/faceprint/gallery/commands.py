@@ -1,0 +1,205 @@
+"""The gallery's command-line verbs: `enroll`, `identify`, `gallery list|show|remove|export|import`.
+
+`register(subparsers)` adds them to the `faceprint` parser. Same conventions as the rest of
+the CLI: `--json` prints JSON Lines, exit 0 done / 2 bad input, errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import FaceprintError, GalleryError, InputError, ModelMismatchError
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+GALLERY_HELP = "gallery: a file path (embedded SQLite store), milvus://host:port/collection, or milvus-lite:PATH.db"
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
+    from . import open_gallery
+
+    analyzer = None
+    if getattr(args, "model", None):
+        from ..pipeline import Analyzer
+
+        analyzer = Analyzer.from_name(args.model)
+    return open_gallery(args.gallery, analyzer, create=create, score_rule=getattr(args, "score_rule", None))
+
+
+def _metadata(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in pairs or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--meta expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+# -- enroll ------------------------------------------------------------------------------
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from ..cli import _emit
+
+    metadata = _metadata(args.meta)
+    with _open(args, create=True) as gallery:
+        result = gallery.enroll(args.name, args.images, metadata=metadata, append=args.append)
+    rec = {"gallery": args.gallery, **result.to_dict()}
+    if args.json:
+        _emit(rec)
+    else:
+        print(f"enrolled {rec['identity']!r}: {rec['added']} template(s) added, {rec['templates']} in total "
+              f"({rec['model']})")
+        for p in rec["photos"]:
+            note = f"{p['faces_found']} faces, used the largest" if p["face_rule"] == "largest" else "1 face"
+            print(f"  {p['file']}: {note}, box {p['box']}")
+    return EXIT_OK
+
+
+# -- identify ----------------------------------------------------------------------------
+def cmd_identify(args: argparse.Namespace) -> int:
+    from ..cli import _emit, _report_error
+
+    status = EXIT_OK
+    with _open(args) as gallery:
+        gallery.analyzer()
+        gallery.threshold(args.fmr, args.threshold)  # an uncalibrated FMR is a usage error before any work
+        for path in args.images:
+            try:
+                answers = gallery.identify(path, top=args.top, fmr=args.fmr, threshold=args.threshold)
+            except (GalleryError, ModelMismatchError):
+                raise  # about the gallery, not this photo: stop
+            except FaceprintError as e:
+                status = EXIT_BAD_INPUT
+                _report_error(args, {"file": path}, e)
+                continue
+            for a in answers:
+                rec = {"file": path, **a.to_dict()}
+                if args.json:
+                    _emit(rec)
+                else:
+                    _print_answer(rec)
+    return status
+
+
+def _print_answer(rec: dict[str, Any]) -> None:
+    rate = f"FMR {rec['fmr']:g}" if rec["fmr"] is not None else "threshold given by hand"
+    head = f"{rec['file']}: face {rec['face']} {rec['box']}: "
+    if rec["identity"] is not None:
+        print(f"{head}{rec['identity']} (similarity {rec['similarity']:.4f} >= {rec['threshold']:.4f}, {rate})")
+    elif rec["candidates"]:
+        best = rec["candidates"][0]
+        print(f"{head}unknown (best {best['identity']} {best['similarity']:.4f} < {rec['threshold']:.4f}, {rate})")
+    else:
+        print(f"{head}unknown (the gallery is empty)")
+    for c in rec["candidates"][1:]:
+        print(f"    {c['identity']} {c['similarity']:.4f}")
+
+
+# -- gallery -----------------------------------------------------------------------------
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from ..cli import _emit
+
+    action = args.action
+    with _open(args, create=action == "import") as gallery:
+        if action == "list":
+            rows = [i.to_dict() for i in gallery.identities()]
+            meta = gallery.meta
+            if args.json:
+                for r in rows:
+                    _emit(r)
+            else:
+                what = f"{meta.model_id}, score rule {meta.score_rule}" if meta else "empty"
+                print(f"{args.gallery}: {len(rows)} identities ({what})")
+                for r in rows:
+                    print(f"  {r['identity']}: {r['templates']} template(s)"
+                          + (f" {json.dumps(r['metadata'], ensure_ascii=False)}" if r["metadata"] else ""))
+        elif action == "show":
+            rec = gallery.show(args.name).to_dict()
+            if args.json:
+                _emit(rec)
+            else:
+                print(f"{rec['identity']}: {rec['templates']} template(s), enrolled {rec['created']}")
+                for k, v in rec["metadata"].items():
+                    print(f"  {k} = {v}")
+                for t in rec.get("template_list", []):
+                    print(f"  #{t['id']} {t['source'] or '(vector)'} box={t['box']}")
+        elif action == "remove":
+            info = gallery.remove(args.name)
+            rec = {"removed": info.name, "templates": info.n_templates}
+            _emit(rec) if args.json else print(f"removed {info.name!r} ({info.n_templates} template(s))")
+        elif action == "export":
+            n = gallery.export(args.file)
+            rec = {"exported": n, "file": args.file}
+            _emit(rec) if args.json else print(f"wrote {n} identities to {args.file}")
+        elif action == "import":
+            n = gallery.import_file(args.file)
+            rec = {"imported": n, "file": args.file, "gallery": args.gallery}
+            _emit(rec) if args.json else print(f"imported {n} identities from {args.file} into {args.gallery}")
+    return EXIT_OK
+
+
+# -- parser ------------------------------------------------------------------------------
+def _top(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--top must be at least 1")
+    return value
+
+
+def register(sub: Any) -> None:
+    """Add `enroll`, `identify` and `gallery` to the `faceprint` subcommands."""
+    from ..cli import _fmr
+
+    def common(p: argparse.ArgumentParser, model: bool = True) -> None:
+        p.add_argument("--gallery", "-g", required=True, metavar="G", help=GALLERY_HELP)
+        if model:
+            p.add_argument("--model", default=None, help="pipeline name; default: the gallery's (a new gallery: "
+                           "accurate). A different model than the gallery's is refused")
+        p.add_argument("--json", action="store_true", help="machine-readable JSON Lines")
+
+    text = "enroll one identity from one or more photos (the largest face of each); all or nothing"
+    p = sub.add_parser("enroll", help=text, description=text)
+    p.set_defaults(func=cmd_enroll)
+    common(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--append", action="store_true", help="add the photos to an identity that is already enrolled")
+    p.add_argument("--meta", action="append", metavar="KEY=VALUE", help="metadata stored with the identity")
+    p.add_argument("--score-rule", choices=("max", "mean"), default=None,
+                   help="how several templates of one identity score, for a new gallery (default max)")
+
+    text = "who is in the photo? one answer per face (largest first): the best identity or unknown"
+    p = sub.add_parser("identify", help=text, description=text)
+    p.set_defaults(func=cmd_identify)
+    common(p)
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--top", type=_top, default=1, help="candidates listed per face (default 1)")
+    p.add_argument("--fmr", type=_fmr, default=1e-3, help="false-match rate per comparison the threshold is "
+                   "calibrated for (1e-2, 1e-3, 1e-4; default 1e-3)")
+    p.add_argument("--threshold", type=float, help="use this similarity threshold instead (no FMR is claimed)")
+
+    text = "inspect and manage a gallery: list, show NAME, remove NAME, export FILE, import FILE"
+    p = sub.add_parser("gallery", help=text, description=text)
+    p.set_defaults(func=cmd_gallery)
+    common(p, model=False)
+    # --json is accepted after the action too (`gallery -g G list --json`); SUPPRESS keeps the outer value.
+    json_too = argparse.ArgumentParser(add_help=False)
+    json_too.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_, arg in (("list", "enrolled identities", None),
+                             ("show", "one identity, its metadata and templates", "name"),
+                             ("remove", "delete an identity and its templates", "name"),
+                             ("export", "write the gallery as JSON Lines", "file"),
+                             ("import", "add the identities of an export (all or none)", "file")):
+        a = actions.add_parser(name, help=help_, description=help_, parents=[json_too])
+        if arg:
+            a.add_argument(arg, metavar=arg.upper())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the `faceprint` command")
