@@ -53,7 +53,19 @@ def check_gallery_file(path: Path) -> bool:
         head = f.read(100)
     if not head.startswith(_SQLITE_MAGIC):
         raise NotAGalleryError(f"{path} is not a faceprint gallery (not an SQLite file); it was left untouched")
-    app_id = int.from_bytes(head[68:72], "big")
+    # Ask SQLite, read-only: in WAL mode the header in the main file can lag behind the
+    # committed state (a new gallery's header reads 0 until the first checkpoint).
+    try:
+        ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            app_id = ro.execute("PRAGMA application_id").fetchone()[0]
+            tables = ro.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            ro.close()
+    except sqlite3.DatabaseError as e:
+        raise NotAGalleryError(f"{path} cannot be read as a faceprint gallery ({e}); it was left untouched") from None
+    if app_id == 0 and tables == 0:
+        return False  # an empty database: nothing to protect, make the gallery here
     if app_id != APPLICATION_ID:
         raise NotAGalleryError(f"{path} is an SQLite file of another application (application_id {app_id:#x}), "
                                f"not a faceprint gallery; it was left untouched")
