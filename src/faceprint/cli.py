@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("models", cmd_models, "list models and pipelines, licences, and whether each file's SHA-256 checks out")
     from .cluster.commands import register as register_cluster; register_cluster(sub)  # noqa: E702
     from .gallery.commands import register as register_gallery; register_gallery(sub)  # noqa: E702
+    from .evaluate.commands import register as register_eval; register_eval(sub)  # noqa: E702
     return parser
 
 

@@ -1,0 +1,121 @@
+"""Report figures as PNG files (matplotlib, drawn off-screen).
+
+matplotlib is imported inside each function and figures are drawn on an explicit Agg
+canvas, never through pyplot: no global backend switch, no state shared with a caller
+who uses matplotlib interactively, nothing at import time of faceprint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from statistics import NormalDist
+from typing import Mapping, Sequence
+
+import numpy as np
+
+_DPI = 110
+
+
+def _figure(width: float = 6.0, height: float = 4.5, ncols: int = 1):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        from ..errors import InputError
+        raise InputError("plots need matplotlib: pip install 'faceprint[eval]'") from e
+    fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, axes
+
+
+def _save(fig, out: Path) -> str:
+    fig.savefig(out, format="png")
+    return out.name
+
+
+def roc(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str) -> str:
+    """TMR against FMR on a log FMR axis, one line per model."""
+    fig, (ax,) = _figure()
+    for name, (fmr, tmr) in curves.items():
+        keep = fmr > 0
+        ax.plot(fmr[keep], tmr[keep], label=name, lw=1.4)
+    ax.set_xscale("log")
+    ax.set_xlabel("false match rate (FMR)")
+    ax.set_ylabel("true match rate (1 - FNMR)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    return _save(fig, out)
+
+
+def det(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str) -> str:
+    """FNMR against FMR on normal-deviate axes (the DET plot of Martin et al. 1997)."""
+    fig, (ax,) = _figure()
+    probit = np.vectorize(NormalDist().inv_cdf)
+    lo, hi = 1e-5, 0.5
+    for name, (fmr, tmr) in curves.items():
+        fnmr = 1.0 - tmr
+        keep = (fmr > 0) & (fnmr > 0)
+        ax.plot(probit(np.clip(fmr[keep], lo, hi)), probit(np.clip(fnmr[keep], lo, hi)), label=name, lw=1.4)
+    ticks = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]
+    labels = ["0.01%", "0.1%", "1%", "5%", "20%", "50%"]
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_ticks(probit(ticks))
+        axis.set_ticklabels(labels)
+    ax.set_xlim(probit(lo), probit(hi))
+    ax.set_ylim(probit(lo), probit(hi))
+    ax.set_xlabel("false match rate (FMR)")
+    ax.set_ylabel("false non-match rate (FNMR)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper right")
+    return _save(fig, out)
+
+
+def histograms(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str,
+               thresholds: Mapping[str, Mapping[str, float]] | None = None) -> str:
+    """Genuine vs impostor score histograms, one panel per model; -inf (no face) left out."""
+    n = len(scores)
+    fig, axes = _figure(width=min(4.0 * n, 16.0), height=3.6, ncols=n)
+    for ax, (name, (gen, imp)) in zip(axes, scores.items()):
+        g, i = gen[np.isfinite(gen)], imp[np.isfinite(imp)]
+        bins = np.linspace(min(g.min(initial=0), i.min(initial=0)), max(g.max(initial=1), i.max(initial=1)), 60)
+        ax.hist(i, bins=bins, alpha=0.6, density=True, label=f"impostor ({i.size})", color="tab:red")
+        ax.hist(g, bins=bins, alpha=0.6, density=True, label=f"genuine ({g.size})", color="tab:blue")
+        for label, t in (thresholds or {}).get(name, {}).items():
+            ax.axvline(t, color="k", ls="--", lw=0.8)
+            ax.text(t, ax.get_ylim()[1] * 0.95, f" {label}", fontsize=7, va="top")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("cosine similarity")
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, out)
+
+
+def cmc(curves: Mapping[str, tuple[Sequence[int], Sequence[float]]], out: Path, title: str) -> str:
+    """Closed-set identification rate against rank."""
+    fig, (ax,) = _figure()
+    for name, (ranks, rates) in curves.items():
+        ax.plot(ranks, rates, marker=".", label=name, lw=1.4)
+    ax.set_xscale("log")
+    ax.set_xlabel("rank")
+    ax.set_ylabel("identification rate")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    return _save(fig, out)
+
+
+def tp_fp(curves: Mapping[str, tuple[np.ndarray, np.ndarray, int]], out: Path, title: str) -> str:
+    """FDDB-style discrete ROC: true positive rate against the number of false positives."""
+    fig, (ax,) = _figure()
+    for name, (fp, tp, n_gt) in curves.items():
+        ax.step(fp, tp / max(n_gt, 1), where="post", label=name, lw=1.4)
+    ax.set_xlabel("false positives (count)")
+    ax.set_ylabel("true positive rate")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    return _save(fig, out)
