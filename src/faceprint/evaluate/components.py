@@ -84,13 +84,22 @@ def _extract_one(path: str) -> tuple[str, dict[str, np.ndarray | str]]:
     return digest, out
 
 
+def _width(key: str) -> int:
+    """A component's vector length: its embedder card's embedding_dim (128 if the card has none)."""
+    from ..models.catalog import MODELS
+
+    card = MODELS.get(key.split(">", 1)[1].split(":", 1)[0])
+    return (card.embedding_dim if card is not None else None) or 128
+
+
 def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int | None = None,
             cache: VectorCache | None = None, progress: bool = True) -> dict[str, np.ndarray]:
-    """key -> (len(paths), 128) float32; rows of NaN where the image failed or had no face."""
+    """key -> (len(paths), D) float32 (D: the embedder card's embedding_dim); NaN rows where the
+    image failed or had no face."""
     need = components_for(cards)
     keys = component_keys(need)
     digests = [file_digest(p) for p in paths]
-    result = {k: np.full((len(paths), 128), np.nan, np.float32) for k in keys}
+    result = {k: np.full((len(paths), _width(k)), np.nan, np.float32) for k in keys}
     todo = list(range(len(paths)))
     if cache is not None:
         known = {k: cache.get_many(f"{CACHE_VERSION}:{k}", digests) for k in keys}

@@ -84,6 +84,53 @@ PIPELINES: dict[str, PipelineCard] = {
 
 DEFAULT_PIPELINE = "accurate"
 
+# Classical baselines (issue 9): code only, no weight files; need the extra "classical"
+# (PyWavelets, SciPy). Measured by `python -m faceprint.bench classical`.
+from ..embedders.dwt import FILTER_LENGTH as _DWT_WAVELETS, LEVELS as _DWT_LEVELS, dwt_dim as _dwt_dim  # noqa: E402
+
+_CLASSICAL = "Apache-2.0 (faceprint code, no weights)"
+_DWT_PAPER = "after 'A robust, low-cost approach to Face Detection and Face Recognition' (CiiT IJDIP, 2011)"
+_DCT_PAPER = "after Chadha, Vaidya, Roja, 'Face Recognition Using DCT for Global and Local Features' (2011)"
+_UNIT = ("cosine of unit vectors of mean-removed coefficients (the paper: Euclidean distance on raw "
+         "coefficients; see the embedder's docstring)")
+LAB_SKIN = ModelCard(
+    name="lab-skin", task="detect",
+    summary="Skin colour in CIE L*a*b* + connected regions (classical); landmarks guessed from box proportions.",
+    licence=_CLASSICAL, origin=_DWT_PAPER, runtime="opencv + numpy",
+    landmark_template="none detected: 5 points at fixed fractions of the box (detectors/lab_skin.py "
+                      "FACE_PROPORTIONS); a grey image is taken whole as one face crop (score 0, whole_frame)",
+)
+_CLASSICAL_CARDS = [LAB_SKIN]
+for _w in _DWT_WAVELETS:
+    for _l in _DWT_LEVELS:
+        _CLASSICAL_CARDS.append(ModelCard(
+            name=f"dwt-{_w}-{_l}", task="embed",
+            summary=f"{_w} DWT level {_l} approximation of the grey 128x128 face box ({_dwt_dim(_w, _l)}-d).",
+            licence=_CLASSICAL, origin=_DWT_PAPER + "; PyWavelets wavedec2, mode symmetric",
+            runtime="PyWavelets (extra: classical)", input_size=(128, 128), colour="grey (ITU-R 601 luma)",
+            embedding_dim=_dwt_dim(_w, _l), metric=_UNIT))
+for _name, _dim, _what in (("dct-global", 64, "first 64 zig-zag DCT coefficients of the whole grey 128x128 face"),
+                           ("dct-local", 64, "16 zig-zag DCT coefficients of each eye, nose and mouth region, "
+                                             "weighted by each region's recognition rate"),
+                           ("dct", 128, "global + local DCT features, weighted by each part's recognition rate")):
+    _CLASSICAL_CARDS.append(ModelCard(
+        name=_name, task="embed", summary=f"{_what} ({_dim}-d).", licence=_CLASSICAL, origin=_DCT_PAPER,
+        runtime="SciPy (extra: classical)", input_size=(128, 128), colour="grey (ITU-R 601 luma)",
+        landmark_template="regions centred on the detector's eye, nose and mouth landmarks",
+        embedding_dim=_dim, metric=_UNIT))
+MODELS.update({c.name: c for c in _CLASSICAL_CARDS})
+PIPELINES.update({p.name: p for p in (
+    *(PipelineCard(f"dwt-{_w}-{_l}", f"lab-skin + {_w} DWT level {_l} (classical baseline)", "lab-skin",
+                   (f"dwt-{_w}-{_l}",), False) for _w in ("haar", "db2") for _l in _DWT_LEVELS),
+    PipelineCard("dct-global", "lab-skin + global DCT (classical baseline)", "lab-skin", ("dct-global",), False),
+    PipelineCard("dct-local", "lab-skin + eyes/nose/mouth DCT (classical baseline)", "lab-skin", ("dct-local",), False),
+    PipelineCard("dct", "lab-skin + global and local DCT, weighted (classical baseline)", "lab-skin", ("dct",), False),
+    PipelineCard("yunet+dwt-haar-3", "YuNet box + haar DWT level 3 (classical features, deep detector)", "yunet",
+                 ("dwt-haar-3",), False),
+    PipelineCard("yunet+dct", "YuNet box and landmarks + global and local DCT (classical features, deep detector)",
+                 "yunet", ("dct",), False),
+)})
+
 # Optional analysis models (faceprint.analyzers). Kept out of MODELS, whose files the core
 # install must have: these carriers are installed by hand with --no-deps (they declare
 # TensorFlow or pin versions that clash with ours); `extra` names the faceprint extra.

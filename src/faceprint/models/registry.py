@@ -36,6 +36,34 @@ DETECTORS: dict[str, Callable[[], object]] = {"yunet": _yunet, "dlib-hog": _dlib
 EMBEDDERS: dict[str, Callable[[bool], object]] = {"sface": _sface, "dlib-resnet": _dlib_resnet}
 
 
+# Classical baselines (issue 9): one factory per registered card name.
+def _lab_skin() -> object:
+    from ..detectors.lab_skin import LabSkinDetector
+    return LabSkinDetector()
+
+
+from ..embedders.dwt import FILTER_LENGTH as DWT_WAVELETS, LEVELS as DWT_LEVELS  # noqa: E402  (numpy only)
+
+
+def _dwt(wavelet: str, level: int) -> Callable[[bool], object]:
+    def make(flip: bool) -> object:
+        from ..embedders.dwt import DWTEmbedder
+        return DWTEmbedder(wavelet, level, flip=flip)
+    return make
+
+
+def _dct(variant: str) -> Callable[[bool], object]:
+    def make(flip: bool) -> object:
+        from ..embedders.dct import VARIANTS, DCTEmbedder
+        return DCTEmbedder(VARIANTS[variant], flip=flip)
+    return make
+
+
+DETECTORS["lab-skin"] = _lab_skin
+EMBEDDERS.update({f"dwt-{w}-{lv}": _dwt(w, lv) for w in DWT_WAVELETS for lv in DWT_LEVELS})
+EMBEDDERS.update({n: _dct(n) for n in ("dct-global", "dct-local", "dct")})
+
+
 def _unknown(kind: str, name: object, valid: list[str]) -> UnknownModelError:
     return UnknownModelError(f"unknown {kind} {name!r}; valid names: {', '.join(sorted(valid))}")
 
