@@ -249,7 +249,7 @@ def apply_split(labels: Labels, split_path: str | Path) -> tuple[Labels, InputFi
             raise EvalInputError(f"{where}, line {i}: {p} is not in the labels file {labels.source.path}")
         if labels.identities[index[p]] != ident:
             raise EvalInputError(f"{where}, line {i}: {p} is {ident!r} here but "
-                                 f"{labels.identities[index[p]]!r} in the labels file")
+                                 f"{str(labels.identities[index[p]])!r} in the labels file")
         if role.lower() not in ROLES:
             raise EvalInputError(f"{where}, line {i}: role must be gallery or probe, got {role!r}")
         keep.append(index[p])

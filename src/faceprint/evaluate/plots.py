@@ -52,12 +52,11 @@ def roc(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: s
 def det(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str) -> str:
     """FNMR against FMR on normal-deviate axes (the DET plot of Martin et al. 1997)."""
     fig, (ax,) = _figure()
-    probit = np.vectorize(NormalDist().inv_cdf)
+    probit = np.vectorize(NormalDist().inv_cdf, otypes=[float])
     lo, hi = 1e-5, 0.5
     for name, (fmr, tmr) in curves.items():
-        fnmr = 1.0 - tmr
-        keep = (fmr > 0) & (fnmr > 0)
-        ax.plot(probit(np.clip(fmr[keep], lo, hi)), probit(np.clip(fnmr[keep], lo, hi)), label=name, lw=1.4)
+        # Zero rates have no normal deviate: drawn on the axis edge rather than dropped.
+        ax.plot(probit(np.clip(fmr, lo, hi)), probit(np.clip(1.0 - tmr, lo, hi)), label=name, lw=1.4)
     ticks = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]
     labels = ["0.01%", "0.1%", "1%", "5%", "20%", "50%"]
     for axis in (ax.xaxis, ax.yaxis):
