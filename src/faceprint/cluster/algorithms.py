@@ -33,6 +33,12 @@ import numpy as np
 
 from ..errors import InputError, ShapeError
 
+# Up to this many faces the graph keeps every pair >= threshold (exact average linkage);
+# beyond it each face keeps its LARGE_MAX_DEGREE best, so memory stays O(N * degree) even
+# when one person has tens of thousands of faces (all-pairs edges would be quadratic).
+EXACT_UP_TO = 20_000
+LARGE_MAX_DEGREE = 64
+
 # Entries of one block of the similarity matrix (float32): bounds the working memory
 # of `similarity_graph` at ~128 MB whatever N is.
 _BLOCK_CELLS = 1 << 25
@@ -73,10 +79,10 @@ def similarity_graph(x: np.ndarray, min_sim: float, *, max_degree: int | None = 
                      block: int | None = None) -> Graph:
     """All pairs with cosine similarity >= `min_sim`, computed exactly block by block with BLAS.
 
-    Only the upper triangle is computed (half the work), in row blocks of about
-    `_BLOCK_CELLS` entries, so memory is O(N * D + edges), never O(N^2). With
-    `max_degree`, each face keeps only its `max_degree` most similar neighbours (an edge
-    stays when either end keeps it).
+    Row blocks of about `_BLOCK_CELLS` entries keep memory at O(N * D + edges), never
+    O(N^2). Without `max_degree` only the upper triangle is computed (half the work).
+    With it, each face keeps only its `max_degree` most similar neighbours (an edge stays
+    when either end keeps it), chosen block by block so the uncapped edges never exist.
     """
     x = check_embeddings(x)
     n = x.shape[0]
@@ -86,33 +92,34 @@ def similarity_graph(x: np.ndarray, min_sim: float, *, max_degree: int | None = 
     ii, jj, ss = [], [], []
     for start in range(0, n, block):
         stop = min(n, start + block)
-        s = x[start:stop] @ x[start:].T  # rows start..stop vs columns start..n
-        s[np.arange(stop - start), np.arange(stop - start)] = -np.inf  # the diagonal
+        first_col = start if max_degree is None else 0
+        s = x[start:stop] @ x[first_col:].T
+        rows = np.arange(stop - start)
+        s[rows, rows + start - first_col] = -np.inf  # a face is not its own neighbour
         r, c = np.nonzero(s >= min_sim)
-        keep = c > r  # upper triangle: column index (offset by start) above the row
-        r, c = r[keep], c[keep]
-        ii.append((r + start).astype(np.int32))
-        jj.append((c + start).astype(np.int32))
-        ss.append(s[r, c].astype(np.float32))
+        v = s[r, c]
+        c = c + first_col
+        if max_degree is None:
+            keep = c > r + start  # upper triangle only
+        else:
+            order = np.lexsort((-v, r))  # by row, most similar first
+            r, c, v = r[order], c[order], v[order]
+            keep = np.arange(r.size) - np.searchsorted(r, r, side="left") < max_degree
+        ii.append((r[keep] + start).astype(np.int32))
+        jj.append(c[keep].astype(np.int32))
+        ss.append(v[keep].astype(np.float32))
     i = np.concatenate(ii) if ii else np.zeros(0, np.int32)
     j = np.concatenate(jj) if jj else np.zeros(0, np.int32)
     sim = np.concatenate(ss) if ss else np.zeros(0, np.float32)
     if max_degree is not None and i.size:
-        i, j, sim = _cap_degree(n, i, j, sim, max_degree)
+        lo, hi = np.minimum(i, j), np.maximum(i, j)
+        _, first = np.unique(lo.astype(np.int64) * n + hi, return_index=True)  # each edge once
+        i, j, sim = lo[first], hi[first], sim[first]
     return Graph(n, i, j, sim)
 
 
-def _cap_degree(n: int, i: np.ndarray, j: np.ndarray, sim: np.ndarray, k: int):
-    # Each edge appears once per endpoint; rank an endpoint's edges by similarity.
-    ends = np.r_[i, j]
-    edge = np.r_[np.arange(i.size), np.arange(i.size)]
-    order = np.lexsort((-np.r_[sim, sim], ends))
-    ends, edge = ends[order], edge[order]
-    first = np.searchsorted(ends, ends, side="left")
-    rank = np.arange(ends.size) - first
-    kept = np.zeros(i.size, bool)
-    kept[edge[rank < k]] = True
-    return i[kept], j[kept], sim[kept]
+def default_max_degree(n: int) -> int | None:
+    return None if n <= EXACT_UP_TO else LARGE_MAX_DEGREE
 
 
 def relabel(labels: np.ndarray) -> np.ndarray:
@@ -206,6 +213,11 @@ def average_linkage(x: np.ndarray, threshold: float, *, graph: Graph | None = No
 
     `graph` (edges >= threshold) is built when not given. Returns labels 0..C-1, largest
     cluster first. Raises InputError when `together` joins faces a constraint keeps apart.
+
+    The heap holds at most a few entries per cluster: each cluster's best partner at the
+    time it was computed. That suffices: the pair of highest average similarity is the
+    best pair of one of its two clusters, and an entry whose partner has since changed is
+    recomputed when it reaches the top, so the heap top, when valid, is the global best.
     """
     x = check_embeddings(x)
     n = x.shape[0]
@@ -219,29 +231,21 @@ def average_linkage(x: np.ndarray, threshold: float, *, graph: Graph | None = No
     differ = [_labels_or_none(c, n, f"cannot_differ[{k}]") for k, c in enumerate(cannot_differ)]
     together = _labels_or_none(together, n, "together")
 
-    # Union-find parents; a cluster is named by its root.
-    parent = np.arange(n)
-
-    def root(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    sums = x.astype(np.float64)  # one running sum per cluster root
-    size = np.ones(n, np.int64)
+    adj = graph.adjacency()
+    nb: list[np.ndarray | None] = [adj.indices[adj.indptr[v]:adj.indptr[v + 1]] for v in range(n)]
+    root_of = np.arange(n)  # face -> the id (a face number) of its current cluster
+    members: list[list[int] | None] = [[v] for v in range(n)]
+    sums = x.astype(np.float64)  # running sum of each cluster's unit vectors
+    size = np.ones(n, np.float64)
+    alive = np.ones(n, bool)
+    stamp = np.zeros(n, np.int64)  # bumped when a cluster changes: older heap entries are stale
     photos: dict[int, set[int]] = {}
     if photo is not None:
-        photos = {i: {int(p)} for i, p in enumerate(photo) if p >= 0}
-    # constraint index -> value, only for constraints this cluster is bound by
-    tags: dict[int, dict[int, int]] = {}
+        photos = {v: {int(p)} for v, p in enumerate(photo) if p >= 0}
+    tags: dict[int, dict[int, int]] = {}  # cluster -> {constraint index: value}, bound ones only
     for k, c in enumerate(differ):
-        for i in np.flatnonzero(c >= 0):
-            tags.setdefault(int(i), {})[k] = int(c[i])
-    neighbours: dict[int, set[int]] = {}
-    for a, b in zip(graph.i.tolist(), graph.j.tolist()):
-        neighbours.setdefault(a, set()).add(b)
-        neighbours.setdefault(b, set()).add(a)
+        for v in np.flatnonzero(c >= 0).tolist():
+            tags.setdefault(v, {})[k] = int(c[v])
 
     def conflict(a: int, b: int) -> bool:
         pa, pb = photos.get(a), photos.get(b)
@@ -253,84 +257,71 @@ def average_linkage(x: np.ndarray, threshold: float, *, graph: Graph | None = No
             return any(big.get(k, v) != v for k, v in small.items())
         return False
 
-    def union(a: int, b: int) -> int:
-        """Merge clusters a and b (roots); returns the surviving root."""
+    def merge(a: int, b: int) -> int:
         if size[a] < size[b]:
             a, b = b, a
-        parent[b] = a
+        moved = members[b]
+        root_of[moved] = a
+        members[a].extend(moved)
+        members[b] = None
         sums[a] += sums[b]
         size[a] += size[b]
+        nb[a] = np.concatenate((nb[a], nb[b]))
+        nb[b] = None
         for store in (photos, tags):
             if b in store:
-                if a in store:
-                    store[a].update(store.pop(b))
-                else:
-                    store[a] = store.pop(b)
-        nb = neighbours.pop(b, set())
-        na = neighbours.setdefault(a, set())
-        if len(nb) > len(na):
-            na, nb = nb, na
-            neighbours[a] = na
-        na.update(nb)
-        na.discard(a)
-        na.discard(b)
+                store.setdefault(a, type(store[b])()).update(store.pop(b))
+        alive[b] = False
+        stamp[a] += 1
         return a
+
+    heap: list[tuple[float, int, int, int, int]] = []
+
+    def push_best(a: int) -> None:
+        cand = np.unique(root_of[nb[a]])
+        cand = cand[cand != a]
+        nb[a] = cand  # compacted to current clusters
+        if cand.size:
+            avg = (sums[cand] @ sums[a]) / (size[cand] * size[a])
+            j = int(np.argmax(avg))
+            if avg[j] >= threshold:
+                b = int(cand[j])
+                heapq.heappush(heap, (-float(avg[j]), a, b, int(stamp[a]), int(stamp[b])))
 
     if together is not None:
         first: dict[int, int] = {}
-        for i in np.flatnonzero(together >= 0).tolist():
-            g = int(together[i])
+        for v in np.flatnonzero(together >= 0).tolist():
+            g = int(together[v])
             if g not in first:
-                first[g] = i
+                first[g] = v
                 continue
-            a, b = root(first[g]), root(i)
+            a, b = int(root_of[first[g]]), int(root_of[v])
             if a != b:
                 if conflict(a, b):
-                    raise InputError(f"faces {first[g]} and {i} must be together but a constraint keeps them apart")
-                union(a, b)
-        # neighbour sets of merged clusters may now point at absorbed roots
-        for r in list(neighbours):
-            if parent[r] == r:
-                neighbours[r] = {root(v) for v in neighbours[r]} - {r}
-            else:
-                neighbours.pop(r)
-
-    stamp = np.zeros(n, np.int64)  # bumped at each merge: older heap entries are stale
-    heap: list[tuple[float, int, int, int, int]] = []
-
-    def push_from(a: int) -> None:
-        nb = [b for b in neighbours.get(a, ()) if b != a]
-        if not nb:
-            return
-        idx = np.fromiter(nb, np.int64, len(nb))
-        avg = (sums[idx] @ sums[a]) / (size[idx] * size[a])
-        for b, s in zip(idx.tolist(), avg.tolist()):
-            if s >= threshold:
-                heapq.heappush(heap, (-s, a, b, int(stamp[a]), int(stamp[b])))
-
-    if together is None:
-        # Initial pairs are single faces: their average is the edge similarity itself.
-        for a, b, s in zip(graph.i.tolist(), graph.j.tolist(), graph.sim.tolist()):
-            if s >= threshold:
-                heap.append((-s, a, b, 0, 0))
-        heapq.heapify(heap)
-    else:
-        for a in range(n):
-            if parent[a] == a:
-                push_from(a)
+                    raise InputError(f"faces {first[g]} and {v} must be together but a constraint keeps them apart")
+                merge(a, b)
+    for a in np.flatnonzero(alive).tolist():
+        push_best(a)
 
     while heap:
         _, a, b, sa, sb = heapq.heappop(heap)
-        if parent[a] != a or parent[b] != b or stamp[a] != sa or stamp[b] != sb:
+        if not alive[a] or stamp[a] != sa:
+            continue  # `a` changed since: its newer entry covers it
+        if not alive[b] or stamp[b] != sb:
+            push_best(a)  # the partner changed: find a's best partner now
             continue
         if conflict(a, b):
+            # Constraints only grow with clusters, so these two can never merge: unlink them.
+            for u, v in ((a, b), (b, a)):
+                cand = np.unique(root_of[nb[u]])
+                nb[u] = cand[(cand != u) & (cand != v)]
+            stamp[a] += 1
+            stamp[b] += 1
+            push_best(a)
+            push_best(b)
             continue
-        c = union(a, b)
-        stamp[c] += 1
-        # Re-point the survivor's neighbour set at current roots before rescoring.
-        neighbours[c] = {root(v) for v in neighbours.get(c, ())} - {c}
-        push_from(c)
-    return relabel(np.array([root(i) for i in range(n)]))
+        push_best(merge(a, b))
+    return relabel(root_of)
 
 
 def cluster_confidence(x: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -171,7 +171,7 @@ def face_table(results: list, min_quality: float = 0.0) -> FaceTable:
 
 def cluster_faces(table: FaceTable, threshold: float, corrections) -> tuple[np.ndarray, list[int | str]]:
     """Labels 0..C-1 (largest first) and each label's public id: its name, else a number."""
-    from .algorithms import average_linkage
+    from .algorithms import average_linkage, default_max_degree
 
     if not table.files:
         return np.zeros(0, np.int64), []
@@ -179,7 +179,7 @@ def cluster_faces(table: FaceTable, threshold: float, corrections) -> tuple[np.n
     # A face and the photo it shares with others: enforced as a constraint, so corrections
     # that would join two faces of one photo are refused by the algorithm itself.
     labels = average_linkage(table.embeddings, threshold, cannot_same=table.photo, cannot_differ=differ,
-                             together=together)
+                             together=together, max_degree=default_max_degree(len(table.files)))
     ids: list[int | str] = []
     number = 0
     for c in range(int(labels.max()) + 1):
