@@ -17,7 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--speed-images", type=int, default=200, help="images timed per pipeline (0: skip timing)")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    from .cluster import add_parser as add_cluster
+
+    add_cluster(sub)
     args = parser.parse_args(argv)
+    if args.name == "cluster":
+        from .cluster import run as run_cluster
+
+        return run_cluster(args)
     from .verification import run
 
     return run(args)
