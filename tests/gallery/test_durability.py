@@ -3,8 +3,8 @@
 A writer process enrolls identities (one at a time, and in bulk batches) and reports each
 enrollment only after the call returned; the test kills it with SIGKILL at random moments,
 several times over the same file. Every time, the file must pass SQLite's integrity check
-and hold exactly the enrollments that returned (plus, at most, the one in flight, whose
-commit may have landed just before the kill), each one whole. Meanwhile readers in this
+and hold exactly the enrollments that returned, plus possibly enrollments that were in
+flight at a kill (their commit may have landed just before it), each one whole. Meanwhile readers in this
 process list and search the gallery and must never fail or see half an enrollment.
 """
 
@@ -47,7 +47,7 @@ while True:
         names = [f"single{{step:04d}}"]
         print("begin", *names, flush=True)
         g.enroll_vectors(names[0], rng.standard_normal(({TEMPLATES}, 16)), model="{MODEL}", metadata={{"step": step}})
-    print("done", *names, flush=True)
+    print("done", flush=True)
     step += 1
 """
 
@@ -70,18 +70,18 @@ def _run_and_kill(path: Path, step: int, delay: float) -> tuple[set[str], set[st
     proc.wait()
     reader.join(5)
     returned, in_flight = set(), set()
-    for ln in lines:
-        word, *names = ln.split()
-        if word == "begin":
+    for ln in lines:  # the last line may be cut by the kill: "do" already means the call returned
+        word, *names = ln.split() or [""]
+        if word == "begin" and ln.endswith("\n"):
             in_flight = set(names)
-        elif word == "done":
-            returned |= set(names)
+        elif word and "done".startswith(word):
+            returned |= in_flight
             in_flight = set()
-    done_steps = [ln for ln in lines if ln.startswith("done")]
+    done_steps = [ln for ln in lines if ln.startswith("do")]
     return returned, in_flight, step + len(done_steps) + 1
 
 
-def _check(path: Path, returned: set[str], in_flight: set[str]) -> set[str]:
+def _check(path: Path, returned: set[str], in_flight: list[set[str]]) -> set[str]:
     store = SqliteStore(path)
     try:
         assert store.integrity() == "ok"
@@ -91,8 +91,14 @@ def _check(path: Path, returned: set[str], in_flight: set[str]) -> set[str]:
     names = set(idents)
     assert returned <= names, f"lost enrollments that had returned: {sorted(returned - names)[:5]}"
     extra = names - returned
-    assert extra <= in_flight, f"identities nobody enrolled: {sorted(extra)[:5]}"
-    assert extra in (set(), in_flight), "the in-flight enrollment is half stored"
+    # An enrollment cut by the kill may or may not have committed. SQLite can even reveal it
+    # only later: killed after writing its commit to the WAL but before updating the shared
+    # WAL index, it stays invisible to connections using that index until a recovery rebuilds
+    # it. So any earlier in-flight enrollment may show up, but only whole.
+    maybe = set().union(*in_flight) if in_flight else set()
+    assert extra <= maybe, f"identities nobody enrolled: {sorted(extra)[:5]}"
+    for batch in in_flight:
+        assert not (batch & names) or batch <= names, "an in-flight enrollment is half stored"
     for name, info in idents.items():
         assert info.n_templates == (TEMPLATES if name.startswith("single") else 1), name
     return names
@@ -102,6 +108,7 @@ def test_sigkill_while_enrolling_loses_nothing_returned_and_stores_nothing_half(
     path = tmp_path / "crash.db"
     rng = random.Random(1234)
     returned_all: set[str] = set()
+    cut: list[set[str]] = []  # the enrollments in flight at each kill
     step = 0
     started = time.monotonic()
     stop = threading.Event()
@@ -110,9 +117,6 @@ def test_sigkill_while_enrolling_loses_nothing_returned_and_stores_nothing_half(
 
     def reader() -> None:  # readers keep working while the writer writes (WAL)
         while not stop.is_set():
-            if not path.exists() or path.stat().st_size == 0:
-                time.sleep(0.01)
-                continue
             try:
                 with open_gallery(path) as g:
                     for info in g.identities():
@@ -125,19 +129,21 @@ def test_sigkill_while_enrolling_loses_nothing_returned_and_stores_nothing_half(
                 return
 
     threads = [threading.Thread(target=reader, daemon=True) for _ in range(2)]
-    for t in threads:
-        t.start()
     try:
-        for _ in range(6):
+        for round_no in range(6):
+            if round_no == 1:  # from the second writer on, once the gallery exists, readers run alongside
+                for t in threads:
+                    t.start()
             returned, in_flight, step = _run_and_kill(path, step, rng.uniform(0.05, 0.6))
             returned_all |= returned
-            stored = _check(path, returned_all, in_flight)
-            returned_all |= stored  # an in-flight enrollment that landed counts from now on
+            cut.append(in_flight)
+            _check(path, returned_all, cut)
             assert time.monotonic() - started < 50
     finally:
         stop.set()
         for t in threads:
-            t.join(10)
+            if t.is_alive():
+                t.join(10)
     assert not reader_errors, repr(reader_errors[0])
     assert reads[0] > 0
     assert len(returned_all) > 20  # the writer really wrote between kills
