@@ -22,7 +22,7 @@ __all__ = [
     "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
     "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
     "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
-    "Gallery", "open_gallery",
+    "Gallery", "open_gallery", "analyze",
 ]
 
 _analyzers: dict[str, Any] = {}
@@ -66,3 +66,13 @@ def embed(image: Any, *, model: str | None = None, face: int | None = None) -> n
 def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, threshold: float | None = None) -> Verdict:
     """Whether the largest faces of `a` and `b` are the same person, at the threshold calibrated for `fmr`."""
     return _analyzer(model).verify(a, b, fmr=fmr, threshold=threshold)[0]
+
+
+def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
+    """Faces (largest first) with quality (score + reasons), head pose and any `extras` asked for.
+
+    extras: "landmarks" (468 points), "age_gender", "emotion", each an optional install;
+    see faceprint.analyzers for what the columns mean and how unreliable attributes are.
+    """
+    from .analyzers import analysis_for
+    return analysis_for(_analyzer(model), extras)(image)

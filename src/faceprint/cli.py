@@ -266,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cluster.commands import register as register_cluster; register_cluster(sub)  # noqa: E702
     from .gallery.commands import register as register_gallery; register_gallery(sub)  # noqa: E702
     from .evaluate.commands import register as register_eval; register_eval(sub)  # noqa: E702
+    from .analyzers.commands import register as register_analyze; register_analyze(sub)  # noqa: E702
     return parser
 
 

@@ -79,7 +79,7 @@ def pose_from_mesh(points: np.ndarray) -> tuple[float, float, float]:
 
 
 class PoseAssessor:
-    """Adds `yaw`, `pitch`, `roll` (float32 degrees) from the 5 landmarks every detector gives.
+    """Adds `yaw`, `pitch`, `roll` (degrees) from the 5 landmarks every detector gives.
 
     When the faces already carry `landmarks_468` (the FaceMesh extra ran first), also adds
     `yaw_468`, `pitch_468`, `roll_468` from the dense mesh.
@@ -89,13 +89,14 @@ class PoseAssessor:
     columns = ("yaw", "pitch", "roll")
 
     def assess(self, image: np.ndarray, faces: Faces) -> Faces:
-        angles = np.array([pose_from_5(lm, faces.image_size) for lm in faces.landmarks], np.float32).reshape(-1, 3)
+        angles = np.array([pose_from_5(lm, faces.image_size) for lm in faces.landmarks], np.float64).reshape(-1, 3)
+        angles = np.round(angles, 1)  # degrees; the estimate is good to several degrees at best
         out = faces
         for j, key in enumerate(("yaw", "pitch", "roll")):
             out = out.with_column(key, angles[:, j])
         mesh = faces.columns.get("landmarks_468")
         if mesh is not None:
-            dense = np.array([pose_from_mesh(m) for m in mesh], np.float32).reshape(-1, 3)
+            dense = np.round(np.array([pose_from_mesh(m) for m in mesh], np.float64).reshape(-1, 3), 1)
             for j, key in enumerate(("yaw_468", "pitch_468", "roll_468")):
                 out = out.with_column(key, dense[:, j])
         return out

@@ -17,10 +17,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--speed-images", type=int, default=200, help="images timed per pipeline (0: skip timing)")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    q = sub.add_parser("quality", help="LFW View 2 Error-versus-Discard of face quality (PNG + numbers)")
+    q.add_argument("--out", required=True, help="folder for evd_lfw.png and evd_lfw.json (not the repository)")
+    q.add_argument("--data", default=str(default_data_dir()))
+    q.add_argument("--model", default="accurate", help="pipeline whose scores are evaluated")
+    q.add_argument("--folds", default=None, help="comma-separated View 2 folds (1-10); default all")
+    q.add_argument("--repeats", type=int, default=1000, help="random-discard draws")
+    q.add_argument("--workers", type=int, default=None)
+    q.add_argument("--json", action="store_true")
     from .cluster import add_parser as add_cluster
 
     add_cluster(sub)
     args = parser.parse_args(argv)
+    if args.name == "quality":
+        from .quality import run as run_quality
+
+        return run_quality(args)
     if args.name == "cluster":
         from .cluster import run as run_cluster
 
