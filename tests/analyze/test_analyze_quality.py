@@ -80,7 +80,7 @@ def test_recognizability_comes_from_embedding_stability(fast, astronaut):
 
 def _clean_measures() -> np.ndarray:
     m = dict(face_size_px=60, blur=0.3, luminance=140, dark_fraction=0.0, bright_fraction=0.0, contrast=120, yaw=0,
-             pitch=0, roll=0, eye_texture=0.8, mouth_texture=0.8, stability=0.95, detector_score=0.9)
+             pitch=0, roll=0, eye_texture=0.8, mouth_texture=0.8, stability=0.98, detector_score=0.9)
     return np.array([[m[k] for k in MEASURES]], float)
 
 

@@ -71,7 +71,7 @@ RAMPS: tuple[Ramp, ...] = (
     Ramp("head_roll", "roll", 45.0, 15.0, absolute=True),  # reliable only with the 468-point mesh
     Ramp("eyes_not_visible", "eye_texture", 0.10, 0.40),
     Ramp("mouth_not_visible", "mouth_texture", 0.10, 0.40),
-    Ramp("low_recognizability", "stability", 0.55, 0.85),
+    Ramp("low_recognizability", "stability", 0.80, 0.97),  # real photos: 0.90-0.975 on LFW
 )
 REASONS = tuple(r.reason for r in RAMPS)
 

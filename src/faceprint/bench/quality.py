@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
           f"pipeline {res['model']}")
     print(f"threshold {res['threshold']:.4f} from {res['threshold_source']}; FNMR with nothing discarded "
           f"{100 * res['fnmr_all']:.2f} %")
-    print(f"{'discarded':>9}  " + "  ".join(f"{name:>22}" for name in res["table"]) + f"  {'random (mean, 5-95 %)':>26}")
+    header = "  ".join(f"{name:>22}" for name in res["table"])
+    print(f"{'discarded':>9}  {header}  {'random (mean, 5-95 %)':>26}")
     for j, f in enumerate(FRACTIONS):
         cells = "  ".join(f"{100 * rows[j]['fnmr_quality']:21.2f}%" for rows in res["table"].values())
         r = res["table"]["quality"][j]
