@@ -249,23 +249,33 @@ class SqliteStore:
         yield from items
 
     def load(self) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(names, labels, templates) of the whole gallery, for in-memory search."""
+        """(names, labels, templates) of the whole gallery, for in-memory search.
+
+        Streams rows into one preallocated matrix, so a 10M-template gallery needs its
+        matrix in memory once, not again as Python objects.
+        """
         meta = self.meta()
         dim = meta.dim if meta else 0
         with self._lock:
-            self._db.execute("BEGIN")
+            self._db.execute("BEGIN")  # one snapshot for the names and the templates
             try:
                 names = []
                 index: dict[int, int] = {}
                 for ident_id, name in self._db.execute("SELECT id, name FROM identities ORDER BY id"):
                     index[ident_id] = len(names)
                     names.append(name)
-                rows = self._db.execute("SELECT identity_id, vector FROM templates ORDER BY id").fetchall()
+                n = self._db.execute("SELECT COUNT(*) FROM templates").fetchone()[0]
+                templates = np.empty((n, dim), np.float32)
+                labels = np.empty(n, np.int64)
+                cur = self._db.execute("SELECT identity_id, vector FROM templates ORDER BY id")
+                i = 0
+                while rows := cur.fetchmany(65536):
+                    k = len(rows)
+                    labels[i:i + k] = [index[r[0]] for r in rows]
+                    templates[i:i + k] = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(k, dim)
+                    i += k
             finally:
                 self._db.execute("COMMIT")
-        labels = np.fromiter((index[r[0]] for r in rows), np.int64, len(rows))
-        blob = b"".join(r[1] for r in rows)
-        templates = np.frombuffer(blob, "<f4").reshape(len(rows), dim).astype(np.float32, copy=False)
         return names, labels, templates
 
     def searcher(self, rule: str) -> Searcher:
