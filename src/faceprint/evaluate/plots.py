@@ -79,7 +79,9 @@ def histograms(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, t
     fig, axes = _figure(width=min(4.0 * n, 16.0), height=3.6, ncols=n)
     for ax, (name, (gen, imp)) in zip(axes, scores.items()):
         g, i = gen[np.isfinite(gen)], imp[np.isfinite(imp)]
-        bins = np.linspace(min(g.min(initial=0), i.min(initial=0)), max(g.max(initial=1), i.max(initial=1)), 60)
+        both = np.r_[g, i]
+        lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
+        bins = np.linspace(lo, hi if hi > lo else lo + 1e-3, 60)
         ax.hist(i, bins=bins, alpha=0.6, density=True, label=f"impostor ({i.size})", color="tab:red")
         ax.hist(g, bins=bins, alpha=0.6, density=True, label=f"genuine ({g.size})", color="tab:blue")
         for label, t in (thresholds or {}).get(name, {}).items():

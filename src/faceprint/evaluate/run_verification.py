@@ -155,6 +155,7 @@ def _write_scores(path: Path, pairs: Pairs, scores: dict[str, np.ndarray]) -> No
 def _text(report: Report, pairs: Pairs, n_boot: int, fars: Sequence[float]) -> None:
     res = report.results
     n_gen, n_imp = int(pairs.same.sum()), int((~pairs.same).sum())
+    report.h2("Verification")
     report.p(f"{pairs.same.size:,} pairs ({n_gen:,} genuine, {n_imp:,} impostor) over {len(pairs.images):,} images. "
              f"Intervals: 95 % percentile bootstrap over pairs ({n_boot} resamples)." if n_boot > 0 else
              "No bootstrap intervals (--bootstrap 0).")
@@ -171,7 +172,6 @@ def _text(report: Report, pairs: Pairs, n_boot: int, fars: Sequence[float]) -> N
                                                        if r["auc"]["ci95"] else ""),
                      pct(r["eer"]["value"], r["eer"]["ci95"]),
                      *[pct(tars[f]["tar"], tars[f]["ci95"]) if f in tars else "n/a" for f in fars]])
-    report.h2("Verification")
     report.headline_table(headers, rows)
     if not k:
         report.omit("k-fold accuracy: the pairs CSV has no fold column")
