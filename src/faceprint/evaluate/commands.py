@@ -83,6 +83,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     p = add("verification")
     p.add_argument("--pairs", required=True, metavar="CSV", help="path_a,path_b,same[,fold]")
+    p.add_argument("--quality", metavar="CSV", help="path,quality per image (higher = better): adds "
+                   "Error-versus-Discard curves")
 
     p = add("identification")
     p.add_argument("--gallery-split", metavar="CSV", help="path,identity,role (gallery|probe) for the labels' images")
@@ -152,7 +154,11 @@ def _verification(args: argparse.Namespace, report, out: Path) -> None:
 
     cards = resolve_models(args.model)  # unknown names fail before any file is read
     pairs = read_pairs(args.pairs, args.root)
-    run(pairs, cards, report, out, workers=args.workers, n_boot=args.bootstrap, seed=args.seed,
+    quality = None
+    if args.quality:
+        from .edc import read_quality
+        quality = read_quality(args.quality)
+    run(pairs, cards, report, out, workers=args.workers, n_boot=args.bootstrap, seed=args.seed, quality=quality,
         progress=not args.no_progress)
 
 

@@ -120,3 +120,16 @@ def tp_fp(curves: Mapping[str, tuple[np.ndarray, np.ndarray, int]], out: Path, t
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return _save(fig, out)
+
+
+def edc(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], out: Path, title: str) -> str:
+    """Error-versus-Discard: FNMR of the kept genuine pairs against the fraction discarded."""
+    fig, (ax,) = _figure()
+    for name, (discard, fnmr) in curves.items():
+        ax.plot(discard, fnmr, label=name, lw=1.4)
+    ax.set_xlabel("fraction of genuine pairs discarded (lowest quality first)")
+    ax.set_ylabel("FNMR at a fixed threshold")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper right")
+    return _save(fig, out)

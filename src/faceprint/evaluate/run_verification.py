@@ -83,7 +83,9 @@ def evaluate_model(scores: np.ndarray, same: np.ndarray, fold: np.ndarray | None
 
 
 def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers: int | None = None,
-        n_boot: int = 1000, seed: int = 0, fars: Sequence[float] = FARS, progress: bool = True) -> Report:
+        n_boot: int = 1000, seed: int = 0, fars: Sequence[float] = FARS, quality: tuple | None = None,
+        progress: bool = True) -> Report:
+    """Evaluate `cards` on `pairs` into `report`; `quality` = (read_quality result) adds EDC curves."""
     from ..calibration import calibration_for, calibration_source
     from . import plots
 
@@ -93,6 +95,11 @@ def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers
     ib = np.array([index[p] for p in pairs.path_b])
     report.inputs = {"pairs": pairs.source.to_dict(), "images": {"path": str(pairs.root),
                                                                 **images_digest(images, pairs.root)}}
+    pq = None
+    if quality is not None:
+        from .edc import pair_quality
+        pq = pair_quality(quality[0], pairs.path_a, pairs.path_b, f"quality file {quality[1].path}")
+        report.inputs["quality"] = quality[1].to_dict()
     vectors = embed_images(images, pairs.root, cards, workers=workers, progress=progress)
     all_scores, rocs, hists, lines = {}, {}, {}, {}
     for card in cards:
@@ -126,7 +133,9 @@ def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers
     report.fairness = {"evaluated": False, "reason": "no group columns: fairness not evaluated (a pairs CSV has no "
                                                      "group columns; give a labels CSV with groups to identification "
                                                      "or clustering)"}
-    report.quality = {"evaluated": False, "reason": QUALITY_REASON}
+    report.quality = {"evaluated": False, "reason": QUALITY_REASON + " (or pass --quality CSV)"}
+    if pq is not None:
+        _quality(report, pairs, all_scores, pq, out_dir)
     report.caveats += [
         "Bootstrap intervals resample pairs as if independent; pairs share images and people, so the intervals "
         "are somewhat too narrow.",
@@ -203,3 +212,26 @@ def _text(report: Report, pairs: Pairs, n_boot: int, fars: Sequence[float]) -> N
             line += f", {acc['folds']}-fold accuracy {100 * acc['mean']:.2f} % ± {100 * acc['std']:.2f} (std)"
         line += "".join(f", TAR@FAR {t['far']:g} {pct(t['tar'], t['ci95'])}" for t in r["tar_at_far"])
         report.card_metrics.append(line + f" on {Path(pairs.source.path).name}")
+
+
+def _quality(report: Report, pairs: Pairs, scores: dict[str, np.ndarray], pq: np.ndarray, out_dir: Path) -> None:
+    from . import plots
+    from .edc import edc, edc_fmr
+
+    fmr = edc_fmr(int((~pairs.same).sum()))
+    if fmr is None:
+        report.quality = {"evaluated": False, "reason": "quality given, but too few impostor pairs to fix an "
+                                                        "EDC threshold (needs >= 10 for FMR 0.1)"}
+        return
+    curves, per_model = {}, {}
+    for name, s in scores.items():
+        e = edc(s, pairs.same, pq, fmr=fmr)
+        per_model[name] = e
+        curves[name] = (e["discard"], e["fnmr"])
+    fig = plots.edc(curves, out_dir / "edc.png", f"Error versus Discard (threshold at FMR {fmr:g})")
+    summary = "; ".join(f"{n}: FNMR {pct(e['fnmr'][0])} -> {pct(e['fnmr'][20])} after discarding 20 %, "
+                        f"area to 0.2 = {e['area']:.4f}" for n, e in per_model.items())
+    report.quality = {"evaluated": True, "fmr": fmr, "models": per_model,
+                      "reason": f"Error-versus-Discard with pair quality = min of the two images' quality, "
+                                f"threshold fixed at FMR {fmr:g} on all impostor pairs: {summary}."}
+    report.figure(fig, "Error versus Discard: FNMR of the genuine pairs kept as the lowest-quality ones are dropped")
