@@ -27,6 +27,7 @@ from .verification import min_impostors, supported_fmrs, threshold_at_fmr
 
 DEFAULT_FMRS = (1e-2, 1e-3, 1e-4)
 DEFAULT_MAX_RATIO = 1.5
+FEW_ERRORS = 10  # below this many errors in a group, its rate (and any ratio) is mostly noise
 MAX_IMAGES = 20_000  # all pairs of 20k images = 200M scores: beyond that, sample first
 NO_GROUPS = "no group columns: fairness not evaluated"
 RULE = ("thresholds fixed on all impostor pairs; per group: genuine = same person, both images in the group; "
@@ -115,6 +116,10 @@ def group_rates(pairs: GroupPairs, thresholds: Mapping[str, tuple[float, float |
             verdict = "yes" if all(ok) else "no"
             why = (f"FMR max/min {_fmt_ratio(fmr_ratio)}, FNMR max/min {_fmt_ratio(fnmr_ratio)}; "
                    f"fair means both <= {max_ratio:g}")
+            few = min(min(r["false_matches"] for r in rows if r["fmr_measurable"]),
+                      min(r["false_non_matches"] for r in rows if r["fnmr_measurable"]))
+            if few < FEW_ERRORS:
+                why += f" (a group has only {few} error(s): the ratio is uncertain)"
         out.append({"threshold_label": label, "threshold": t, "fmr_target": fmr, "groups": rows,
                     "fmr_max_min_ratio": fmr_ratio, "fnmr_max_min_ratio": fnmr_ratio,
                     "fmr_ratio_infinite": fmr_ratio is None and len(fmrs) >= 2,
