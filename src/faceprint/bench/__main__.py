@@ -28,7 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     from .cluster import add_parser as add_cluster
 
     add_cluster(sub)
+    g = sub.add_parser("gallery", help="gallery scale: enroll, exact vs faiss vs HNSW latency, recall, memory")
+    from .gallery import add_arguments as add_gallery
+
+    add_gallery(g)
     args = parser.parse_args(argv)
+    if args.name == "gallery":
+        from .gallery import run as run_gallery
+
+        return run_gallery(args)
     if args.name == "quality":
         from .quality import run as run_quality
 

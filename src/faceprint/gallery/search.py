@@ -23,7 +23,10 @@ import numpy as np
 from ..errors import InputError
 
 BLOCK_ROWS = 1 << 16
-HNSW_MIN_ROWS = 200_000  # below this, exact search is fast enough (< ~10 ms) and needs no build
+# "auto" stays exact: the HNSW index is built in memory when a gallery is opened (it is not
+# persisted), and building takes minutes per million templates on 2 cores, while exact search
+# answers a 1M gallery in tens of milliseconds. Long-lived services ask for index="hnsw".
+HNSW_MIN_ROWS: int | None = None
 
 
 def topk_exact(matrix: np.ndarray, probes: np.ndarray, k: int, block_rows: int = BLOCK_ROWS
@@ -63,8 +66,8 @@ def hnsw_available() -> bool:
 class HnswIndex:
     """usearch HNSW over the rows of a matrix (kept by reference, not copied)."""
 
-    def __init__(self, matrix: np.ndarray, *, connectivity: int = 16, expansion_add: int = 64,
-                 expansion_search: int = 64, threads: int = 0) -> None:
+    def __init__(self, matrix: np.ndarray, *, connectivity: int = 16, expansion_add: int = 40,
+                 expansion_search: int = 256, threads: int = 0) -> None:
         if not hnsw_available():
             raise InputError("the approximate index needs usearch: pip install 'faceprint[gallery]'")
         from usearch.index import Index
@@ -90,9 +93,9 @@ class HnswIndex:
         want = min(n, max(k, 10))
         found = self.index.search(probes, want, threads=threads)
         keys = np.asarray(found.keys, dtype=np.int64).reshape(len(probes), -1)
-        valid = keys >= 0
-        if (counts := np.asarray(found.counts).reshape(-1)).size:
-            valid &= np.arange(keys.shape[1])[None, :] < counts[:, None]
+        # One probe gives `Matches` (its len), several give `BatchMatches` (.counts).
+        counts = np.asarray(found.counts if hasattr(found, "counts") else [len(found)]).reshape(-1)
+        valid = (keys >= 0) & (np.arange(keys.shape[1])[None, :] < counts[:, None])
         keys = np.where(valid, keys, 0)
         exact = np.einsum("bd,bkd->bk", probes, self.matrix[keys])
         exact = np.where(valid, exact, -np.inf).astype(np.float32)
@@ -105,8 +108,7 @@ class Searcher:
     """Identity-level top-k over an in-memory template matrix, for one score rule.
 
     `labels[i]` is the identity index of row i of `templates`; `names[j]` the name of
-    identity j. `index`: "exact", "hnsw", or "auto" (HNSW from `HNSW_MIN_ROWS` rows when
-    usearch is installed).
+    identity j. `index`: "exact", "hnsw", or "auto" (exact unless `HNSW_MIN_ROWS` is set).
     """
 
     names: list[str]
@@ -130,8 +132,8 @@ class Searcher:
             self.rows = self.templates
             self.row_label = self.labels
             self.per_identity = int(np.bincount(self.labels).max()) if len(self.labels) else 1
-        use_hnsw = self.index == "hnsw" or (self.index == "auto" and len(self.rows) >= HNSW_MIN_ROWS
-                                            and hnsw_available())
+        use_hnsw = self.index == "hnsw" or (self.index == "auto" and HNSW_MIN_ROWS is not None
+                                            and len(self.rows) >= HNSW_MIN_ROWS and hnsw_available())
         self.hnsw = HnswIndex(self.rows) if use_hnsw and len(self.rows) else None
 
     def search(self, probes: np.ndarray, k: int, *, exact: bool = False) -> list[list[tuple[str, float]]]:
