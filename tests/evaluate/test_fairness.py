@@ -105,3 +105,4 @@ def test_fairness_uses_global_thresholds_and_omits_unsupported_fmrs():
     all_imp = all_pairs(v, ids, groups["half"]).impostor
     t01 = col["tables"][0]["threshold"]
     assert np.mean(all_imp >= t01) <= 0.1
+
