@@ -16,7 +16,7 @@ import numpy as np
 _DPI = 110
 
 
-def _figure(width: float = 6.0, height: float = 4.5, ncols: int = 1):
+def _figure(width: float = 6.0, height: float = 4.5, ncols: int = 1, nrows: int = 1):
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -25,8 +25,17 @@ def _figure(width: float = 6.0, height: float = 4.5, ncols: int = 1):
         raise InputError("plots need matplotlib: pip install 'faceprint[eval]'") from e
     fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     return fig, axes
+
+
+def _style(i: int) -> dict:
+    """Colour and dash per line: ten colours, then the same colours dashed, dotted..."""
+    return {"color": f"C{i % 10}", "ls": ("-", "--", ":", "-.")[(i // 10) % 4]}
+
+
+def _legend(ax, n: int, loc: str) -> None:
+    ax.legend(loc=loc, fontsize=8 if n <= 6 else 6, ncol=1 if n <= 8 else 2)
 
 
 def _save(fig, out: Path) -> str:
@@ -37,15 +46,15 @@ def _save(fig, out: Path) -> str:
 def roc(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str) -> str:
     """TMR against FMR on a log FMR axis, one line per model."""
     fig, (ax,) = _figure()
-    for name, (fmr, tmr) in curves.items():
+    for i, (name, (fmr, tmr)) in enumerate(curves.items()):
         keep = fmr > 0
-        ax.plot(fmr[keep], tmr[keep], label=name, lw=1.4)
+        ax.plot(fmr[keep], tmr[keep], label=name, lw=1.4, **_style(i))
     ax.set_xscale("log")
     ax.set_xlabel("false match rate (FMR)")
     ax.set_ylabel("true match rate (1 - FNMR)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right")
+    _legend(ax, len(curves), "lower right")
     return _save(fig, out)
 
 
@@ -54,9 +63,9 @@ def det(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: s
     fig, (ax,) = _figure()
     probit = np.vectorize(NormalDist().inv_cdf, otypes=[float])
     lo, hi = 1e-5, 0.5
-    for name, (fmr, tmr) in curves.items():
+    for i, (name, (fmr, tmr)) in enumerate(curves.items()):
         # Zero rates have no normal deviate: drawn on the axis edge rather than dropped.
-        ax.plot(probit(np.clip(fmr, lo, hi)), probit(np.clip(1.0 - tmr, lo, hi)), label=name, lw=1.4)
+        ax.plot(probit(np.clip(fmr, lo, hi)), probit(np.clip(1.0 - tmr, lo, hi)), label=name, lw=1.4, **_style(i))
     ticks = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]
     labels = ["0.01%", "0.1%", "1%", "5%", "20%", "50%"]
     for axis in (ax.xaxis, ax.yaxis):
@@ -68,7 +77,7 @@ def det(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: s
     ax.set_ylabel("false non-match rate (FNMR)")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right")
+    _legend(ax, len(curves), "upper right")
     return _save(fig, out)
 
 
@@ -76,7 +85,11 @@ def histograms(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, t
                thresholds: Mapping[str, Mapping[str, float]] | None = None) -> str:
     """Genuine vs impostor score histograms, one panel per model; -inf (no face) left out."""
     n = len(scores)
-    fig, axes = _figure(width=min(4.0 * n, 16.0), height=3.6, ncols=n)
+    ncols = min(n, 4)
+    nrows = -(-n // ncols)
+    fig, axes = _figure(width=4.0 * ncols, height=3.2 * nrows + 0.5, ncols=ncols, nrows=nrows)
+    for ax in axes[n:]:
+        ax.set_visible(False)
     for ax, (name, (gen, imp)) in zip(axes, scores.items()):
         g, i = gen[np.isfinite(gen)], imp[np.isfinite(imp)]
         both = np.r_[g, i]
@@ -97,39 +110,39 @@ def histograms(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, t
 def cmc(curves: Mapping[str, tuple[Sequence[int], Sequence[float]]], out: Path, title: str) -> str:
     """Closed-set identification rate against rank."""
     fig, (ax,) = _figure()
-    for name, (ranks, rates) in curves.items():
-        ax.plot(ranks, rates, marker=".", label=name, lw=1.4)
+    for i, (name, (ranks, rates)) in enumerate(curves.items()):
+        ax.plot(ranks, rates, marker=".", label=name, lw=1.4, **_style(i))
     ax.set_xscale("log")
     ax.set_xlabel("rank")
     ax.set_ylabel("identification rate")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right")
+    _legend(ax, len(curves), "lower right")
     return _save(fig, out)
 
 
 def tp_fp(curves: Mapping[str, tuple[np.ndarray, np.ndarray, int]], out: Path, title: str) -> str:
     """FDDB-style discrete ROC: true positive rate against the number of false positives."""
     fig, (ax,) = _figure()
-    for name, (fp, tp, n_gt) in curves.items():
-        ax.step(fp, tp / max(n_gt, 1), where="post", label=name, lw=1.4)
+    for i, (name, (fp, tp, n_gt)) in enumerate(curves.items()):
+        ax.step(fp, tp / max(n_gt, 1), where="post", label=name, lw=1.4, **_style(i))
     ax.set_xlabel("false positives (count)")
     ax.set_ylabel("true positive rate")
     ax.set_ylim(0, 1.02)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    _legend(ax, len(curves), "lower right")
     return _save(fig, out)
 
 
 def edc(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], out: Path, title: str) -> str:
     """Error-versus-Discard: FNMR of the kept genuine pairs against the fraction discarded."""
     fig, (ax,) = _figure()
-    for name, (discard, fnmr) in curves.items():
-        ax.plot(discard, fnmr, label=name, lw=1.4)
+    for i, (name, (discard, fnmr)) in enumerate(curves.items()):
+        ax.plot(discard, fnmr, label=name, lw=1.4, **_style(i))
     ax.set_xlabel("fraction of genuine pairs discarded (lowest quality first)")
     ax.set_ylabel("FNMR at a fixed threshold")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right")
+    _legend(ax, len(curves), "upper right")
     return _save(fig, out)
