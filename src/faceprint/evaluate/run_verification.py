@@ -166,8 +166,8 @@ def _text(report: Report, pairs: Pairs, n_boot: int, fars: Sequence[float]) -> N
     n_gen, n_imp = int(pairs.same.sum()), int((~pairs.same).sum())
     report.h2("Verification")
     report.p(f"{pairs.same.size:,} pairs ({n_gen:,} genuine, {n_imp:,} impostor) over {len(pairs.images):,} images. "
-             f"Intervals: 95 % percentile bootstrap over pairs ({n_boot} resamples)." if n_boot > 0 else
-             "No bootstrap intervals (--bootstrap 0).")
+             + (f"Intervals: 95 % percentile bootstrap over pairs ({n_boot} resamples)." if n_boot > 0
+                else "No bootstrap intervals (--bootstrap 0)."))
     k = pairs.fold is not None
     headers = ["model", "images without face", "failed pairs", *(["k-fold accuracy (± std)"] if k else []),
                "AUC", "EER", *[f"TAR@FAR={f:g}" for f in fars]]
