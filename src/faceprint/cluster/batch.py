@@ -265,8 +265,9 @@ def _run(root: Path, files: Sequence[str], todo: list[int], pipeline: str, worke
                 if bar is not None:
                     bar.update(1)
             return
-        # fork: workers start in milliseconds and inherit sys.path; the parent holds no model.
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        # Not fork: a parent that has used OpenCV's or BLAS's thread pools (a test, a notebook)
+        # can leave a forked child waiting forever on a lock. forkserver children start clean.
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(pipeline, 1)) as pool:
             for out in pool.imap_unordered(_process_one, tasks, chunksize=1):
                 yield out
