@@ -186,3 +186,19 @@ def test_output_folder_inside_the_photo_folder_is_not_walked(photo_folder, tmp_p
     assert run(photos, photos / "clusters") == 0
     assert run(photos, photos / "clusters") == 0  # thumbnails written by the first run are not photos
     assert len(clusters_of(photos / "clusters")) == 6
+
+
+def test_heic_photos_are_read_when_pillow_heif_is_installed(tmp_path, isolated_cache):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    from skimage import data
+
+    from faceprint.cluster import batch
+
+    astro = data.astronaut()
+    pillow_heif.from_bytes(mode="RGB", size=astro.shape[1::-1], data=astro.tobytes()).save(tmp_path / "a.HEIC",
+                                                                                              quality=90)
+    (tmp_path / "broken.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + b"0" * 64)
+    assert batch.walk(tmp_path) == ["a.HEIC", "broken.heic"]
+    good, bad = batch.process(tmp_path, ["a.HEIC", "broken.heic"], PIPELINE, workers=1, cache=None, progress=False)
+    assert len(good.faces) == 1 and good.error is None
+    assert bad.faces is None and "HEIF" in bad.error
