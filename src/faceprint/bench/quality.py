@@ -27,6 +27,7 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
     from ..cache import VectorCache, default_cache_dir
     from ..evaluate.components import extract, pipeline_vectors
     from ..evaluate.quality_evd import error_vs_discard, image_measures
+    from ..errors import InputError
     from ..evaluate.verification import threshold_at_fmr
     from ..models.registry import pipeline_card
     from .verification import read_pairs
@@ -47,7 +48,7 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
                               progress=progress)
     try:
         threshold, source = calibration.threshold_for(card.name, 1e-3), "calibration.json (FMR 1e-3)"
-    except Exception:  # no shipped calibration: measure it on these impostors (stated in the output)
+    except InputError:  # no shipped calibration: measure it on these impostors (stated in the output)
         threshold = threshold_at_fmr(np.nan_to_num(scores[~same], nan=-1.0), 1e-3)
         source = "these pairs' impostors (FMR 1e-3; no calibration.json)"
     variants = {"quality": measures.copy()}
