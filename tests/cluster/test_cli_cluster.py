@@ -129,6 +129,13 @@ def test_corrections_are_kept_by_later_runs(photo_folder, tmp_path, isolated_cac
     assert by_file["astronaut.jpg"] == by_file["trip/day 2/small.webp"] == "Eileen Collins"
     named = np.load(out / "named.npz", allow_pickle=False)
     assert set(named["names"].tolist()) == {"Eileen Collins"} and named["embeddings"].shape[0] == 3
+    gallery_path = tmp_path / "people.db"
+    for _ in range(2):  # enrolling twice replaces, never duplicates
+        assert run(photo_folder, out, "--enroll", str(gallery_path)) == 0
+    from faceprint.gallery import open_gallery
+
+    with open_gallery(gallery_path) as g:
+        assert [(i.name, i.n_templates) for i in g.identities()] == [("Eileen Collins", 3)]
     # a later run at a threshold that would split everything still keeps the named person together
     assert run(photo_folder, out, "--threshold", "0.9999") == 0
     assert clusters_of(out)["trip/astronaut mirrored.png"] == "Eileen Collins"

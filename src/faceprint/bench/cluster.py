@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -82,15 +82,15 @@ def _with_misses(labels_of_found: np.ndarray, found: np.ndarray) -> np.ndarray:
     return out
 
 
-def algorithms() -> dict[str, tuple[Callable, tuple]]:
+def algorithms(grid: Sequence[float] = THRESHOLD_GRID) -> dict[str, tuple[Callable, tuple]]:
     """name -> (run(x, graph, param) -> labels, parameter grid)."""
     from ..cluster import algorithms as alg
 
+    grid = tuple(grid)
     return {
-        "average linkage (sparse, exact)": (lambda x, g, t: alg.average_linkage(x, t, graph=_above(g, t)),
-                                            THRESHOLD_GRID),
-        "connected components (single linkage)": (lambda x, g, t: alg.connected_components(g, t), THRESHOLD_GRID),
-        "chinese whispers": (lambda x, g, t: alg.chinese_whispers(g, t), THRESHOLD_GRID),
+        "average linkage (sparse, exact)": (lambda x, g, t: alg.average_linkage(x, t, graph=_above(g, t)), grid),
+        "connected components (single linkage)": (lambda x, g, t: alg.connected_components(g, t), grid),
+        "chinese whispers": (lambda x, g, t: alg.chinese_whispers(g, t), grid),
         "hdbscan (sklearn)": (lambda x, g, p: alg.hdbscan(x, min_cluster_size=p[0], min_samples=p[1]),
                               ((2, 1), (2, 2), (3, 1), (3, 3), (5, 5))),
     }
@@ -104,21 +104,23 @@ def _above(g, t: float):
 
 
 def compare(fit: tuple[np.ndarray, np.ndarray], ev: tuple[np.ndarray, np.ndarray],
-            calibrated: dict[float, float], names: list[str] | None = None) -> list[dict]:
+            calibrated: dict[float, float], names: list[str] | None = None,
+            grid: Sequence[float] = THRESHOLD_GRID) -> list[dict]:
     """Fit each algorithm's parameter on `fit`, then score it once on `ev`."""
     from ..cluster.algorithms import similarity_graph
 
     rows = []
     graphs = {}
+    lowest = min([*grid, *calibrated.values()])
     for which, (x, y) in (("fit", fit), ("ev", ev)):
         found = ~np.isnan(x[:, 0])
-        graphs[which] = (x[found], y, found, similarity_graph(x[found], min(THRESHOLD_GRID)))
-    for name, (run, grid) in algorithms().items():
+        graphs[which] = (x[found], y, found, similarity_graph(x[found], lowest))
+    for name, (run, params) in algorithms(grid).items():
         if names and name not in names:
             continue
         xf, yf, found_f, gf = graphs["fit"]
-        scores = [clustering_report(yf, _with_misses(run(xf, gf, p), found_f))["bcubed_f1"] for p in grid]
-        best = grid[int(np.argmax(scores))]
+        scores = [clustering_report(yf, _with_misses(run(xf, gf, p), found_f))["bcubed_f1"] for p in params]
+        best = params[int(np.argmax(scores))]
         xe, ye, found_e, ge = graphs["ev"]
         t0 = time.perf_counter()
         labels = run(xe, ge, best)

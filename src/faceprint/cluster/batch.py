@@ -161,6 +161,7 @@ def _init_worker(pipeline: str, threads: int) -> None:
     from ..pipeline import Analyzer
 
     cv2.setNumThreads(threads)  # one process per core: threads inside would fight over them
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our own worker: no per-process banners
     _worker["analyzer"] = Analyzer.from_name(pipeline)
 
 

@@ -70,6 +70,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--split", action="append", default=[], metavar="CLUSTER",
                    help="cluster of the last run holds two people: split it in two (repeatable)")
     p.add_argument("--corrections", metavar="FILE", help="corrections file (default: OUT_DIR/corrections.json)")
+    p.add_argument("--enroll", metavar="GALLERY", help="enrol every named person into this gallery (path or URI; "
+                   "created if absent); a person already there gets the faces of their cluster instead")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     p.add_argument("--json", action="store_true", help="print a JSON summary (and skipped files as JSON Lines)")
     return p
@@ -128,6 +130,8 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     summary = write_outputs(out, photos, table, labels, names, threshold=threshold, model=model_id,
                             skipped=skipped, n_photos=len(files),
                             low_quality=sum(len(r.faces) for r in results if r.faces is not None) - len(table.files))
+    if args.enroll:
+        summary["enrolled"] = enroll_named(args.enroll, photos, table, labels, names, model_id)
     if args.json:
         _emit(summary)
     else:
@@ -283,6 +287,26 @@ def write_outputs(out: Path, photos: Path, table: FaceTable, labels: np.ndarray,
             "singletons": int((sizes == 1).sum()), "named": sorted({p for p in public if isinstance(p, str)}),
             "skipped": len(skipped), "low_quality_faces_left_out": low_quality, "threshold": threshold,
             "model": model, "out": str(out)}
+
+
+def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.ndarray, ids: list[int | str],
+                 model: str) -> dict[str, int]:
+    """Put each named cluster's faces into a gallery as that person's templates; name -> count."""
+    from ..gallery import open_gallery
+
+    done: dict[str, int] = {}
+    with open_gallery(gallery_uri, create=True) as gallery:
+        present = {info.name for info in gallery.identities()}
+        for c, name in enumerate(ids):
+            if not isinstance(name, str):
+                continue
+            rows = np.flatnonzero(labels == c)
+            if name in present:
+                gallery.remove(name)  # the corrected cluster is the current truth about this person
+            gallery.enroll_vectors(name, table.embeddings[rows], model=model,
+                                   sources=[f"{photos / table.files[k]}#{table.index[k]}" for k in rows])
+            done[name] = int(rows.size)
+    return done
 
 
 def _write_text(path: Path, text: str) -> None:
