@@ -18,11 +18,12 @@ def test_edc_hand_worked():
     scores = np.r_[gen, imp]
     same = np.r_[[True] * 4, [False] * 10]
     q = np.r_[q_gen, np.ones(10)]
-    e = edc(scores, same, q, fmr=0.1, discard=[0.0, 0.25, 0.5], max_discard=0.5)
+    # 14 pairs: discarding 1 then 2 of them (lowest quality first) drops the genuine 0.2, then 0.1.
+    e = edc(scores, same, q, fmr=0.1, discard=[0.0, 1 / 14, 2 / 14], max_discard=0.5, repeats=50)
     assert e["threshold"] == pytest.approx(0.4356, abs=1e-3)
-    # Keep all: 0.2 and 0.1 rejected; drop the worst (q 0.1, score 0.2): 1 of 3; drop two: none.
     assert e["fnmr"] == pytest.approx([0.5, 1 / 3, 0.0])
-    assert e["area"] == pytest.approx(0.25 * (0.5 + 1 / 3) / 2 + 0.25 * (1 / 3) / 2)
+    assert e["area"] == pytest.approx((0.5 + 1 / 3) / 2 / 14 + (1 / 3) / 2 / 14)
+    assert e["fnmr_random_mean"][0] == 0.5  # nothing discarded: random and quality agree
 
 
 def test_edc_fmr_picks_the_lowest_supported_rate():

@@ -1,10 +1,10 @@
 """Error-versus-Discard curves (ISO/IEC 29794-1): does discarding low-quality images cut errors?
 
-A pair's quality is the lower of its two images' qualities. The threshold is fixed once,
-on all pairs (at the given FMR over all impostors); then the lowest-quality pairs are
-discarded in steps and FNMR is measured on the genuine pairs kept. A useful quality
-measure makes the curve fall fast; a random one leaves it flat. The area under the
-curve up to `max_discard` summarises it (lower is better).
+A pair's quality is the lower of its two images' qualities (read from a `path,quality`
+CSV, e.g. written from `faceprint analyze`). The threshold is fixed once on all pairs (at
+the given FMR over all impostors); the curve itself is computed by
+`evaluate.quality_evd.error_vs_discard`. A useful quality measure makes FNMR fall faster
+than random discarding; the area up to `max_discard` summarises it (lower is better).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .inputs import EvalInputError, InputFile, _read
-from .verification import fnmr_at_threshold, supported_fmrs, threshold_at_fmr
+from .verification import supported_fmrs, threshold_at_fmr
 
 DISCARD = np.round(np.arange(0.0, 0.51, 0.01), 2)
 
@@ -37,24 +37,23 @@ def read_quality(path: str | Path) -> tuple[dict[str, float], InputFile]:
 
 
 def edc(scores: np.ndarray, same: np.ndarray, pair_quality: np.ndarray, *, fmr: float,
-        discard: Sequence[float] = DISCARD, max_discard: float = 0.2) -> dict[str, Any]:
-    """FNMR of the kept genuine pairs against the fraction of genuine pairs discarded (lowest quality first).
+        discard: Sequence[float] = DISCARD, max_discard: float = 0.2, repeats: int = 200) -> dict[str, Any]:
+    """The EDC of `faceprint.evaluate.quality_evd.error_vs_discard`, with the threshold fixed at `fmr`.
 
-    Ties in quality are broken by pair order (stable sort), so the curve is deterministic.
+    A share of all pairs (lowest pair quality first) is discarded; FNMR is measured on the
+    genuine pairs kept, next to the mean and 5-95 % band of random discards of the same share.
     """
-    imp = scores[~same]
-    threshold = threshold_at_fmr(imp, fmr)
-    gen, q = scores[same], pair_quality[same]
-    order = np.argsort(q, kind="stable")  # lowest quality first
-    fnmrs = []
-    for f in discard:
-        kept = gen[order[int(math.floor(f * gen.size + 1e-9)):]]
-        fnmrs.append(fnmr_at_threshold(kept, threshold) if kept.size else float("nan"))
-    d = np.asarray(discard, float)
+    from .quality_evd import error_vs_discard
+
+    threshold = threshold_at_fmr(scores[~same], fmr)
+    c = error_vs_discard(scores, same, pair_quality, threshold, discard, repeats=repeats)
+    d = np.asarray(c.fractions, float)
     mask = d <= max_discard + 1e-12
-    area = float(np.trapezoid(np.asarray(fnmrs)[mask], d[mask]))
-    return {"fmr": fmr, "threshold": threshold, "discard": d.tolist(), "fnmr": fnmrs,
-            "area_to": max_discard, "area": area, "n_genuine": int(gen.size)}
+    return {"fmr": fmr, "threshold": threshold, "discard": d.tolist(), "fnmr": c.fnmr_quality.tolist(),
+            "fnmr_random_mean": c.fnmr_random.tolist(), "fnmr_random_p5": c.fnmr_random_low.tolist(),
+            "fnmr_random_p95": c.fnmr_random_high.tolist(), "fmr_kept": c.fmr_quality.tolist(),
+            "area_to": max_discard, "area": float(np.trapezoid(c.fnmr_quality[mask], d[mask])),
+            "random_repeats": repeats, "n_genuine": int(c.n_genuine)}
 
 
 def edc_fmr(n_impostors: int, preferred: Sequence[float] = (1e-3, 1e-2, 1e-1)) -> float | None:

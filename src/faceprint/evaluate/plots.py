@@ -140,7 +140,7 @@ def edc(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], out: Path
     fig, (ax,) = _figure()
     for i, (name, (discard, fnmr)) in enumerate(curves.items()):
         ax.plot(discard, fnmr, label=name, lw=1.4, **_style(i))
-    ax.set_xlabel("fraction of genuine pairs discarded (lowest quality first)")
+    ax.set_xlabel("fraction of pairs discarded (lowest quality first)")
     ax.set_ylabel("FNMR at a fixed threshold")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)

@@ -22,8 +22,8 @@ from .inputs import Pairs, images_digest
 from .report import Report, fmt, pct
 
 FARS = (1e-1, 1e-2, 1e-3, 1e-4)
-QUALITY_REASON = ("no quality scores: faceprint has no face-quality assessor yet, so Error-versus-Discard "
-                  "curves are not evaluated")
+QUALITY_REASON = ("no quality scores given (verification --quality CSV with path,quality per image, e.g. from the "
+                  "quality analyzer): Error-versus-Discard curves are not evaluated")
 CURVE_POINTS = np.logspace(-6, 0, 241)  # FMR grid the stored ROC is sampled at
 
 
@@ -133,7 +133,7 @@ def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers
     report.fairness = {"evaluated": False, "reason": "no group columns: fairness not evaluated (a pairs CSV has no "
                                                      "group columns; give a labels CSV with groups to identification "
                                                      "or clustering)"}
-    report.quality = {"evaluated": False, "reason": QUALITY_REASON + " (or pass --quality CSV)"}
+    report.quality = {"evaluated": False, "reason": QUALITY_REASON}
     if pq is not None:
         _quality(report, pairs, all_scores, pq, out_dir)
     report.caveats += [
@@ -228,10 +228,13 @@ def _quality(report: Report, pairs: Pairs, scores: dict[str, np.ndarray], pq: np
         e = edc(s, pairs.same, pq, fmr=fmr)
         per_model[name] = e
         curves[name] = (e["discard"], e["fnmr"])
+    first = next(iter(per_model.values()))
+    curves["random discard (mean), " + next(iter(per_model))] = (first["discard"], first["fnmr_random_mean"])
     fig = plots.edc(curves, out_dir / "edc.png", f"Error versus Discard (threshold at FMR {fmr:g})")
-    summary = "; ".join(f"{n}: FNMR {pct(e['fnmr'][0])} -> {pct(e['fnmr'][20])} after discarding 20 %, "
+    summary = "; ".join(f"{n}: FNMR {pct(e['fnmr'][0])} -> {pct(e['fnmr'][20])} after discarding 20 % of pairs "
+                        f"(random discard: {pct(e['fnmr_random_mean'][20])}), "
                         f"area to 0.2 = {e['area']:.4f}" for n, e in per_model.items())
     report.quality = {"evaluated": True, "fmr": fmr, "models": per_model,
                       "reason": f"Error-versus-Discard with pair quality = min of the two images' quality, "
                                 f"threshold fixed at FMR {fmr:g} on all impostor pairs: {summary}."}
-    report.figure(fig, "Error versus Discard: FNMR of the genuine pairs kept as the lowest-quality ones are dropped")
+    report.figure(fig, "Error versus Discard: FNMR of the genuine pairs kept as the lowest-quality pairs are dropped")
