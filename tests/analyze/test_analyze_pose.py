@@ -98,3 +98,35 @@ def test_rotated_head_is_named_with_the_mesh(fast, mesh, astronaut):
     faces = PoseAssessor().assess(image, mesh.assess(image, fast.detector.detect(image)[:1]))
     f = QualityAssessor(fast.embedder).assess(image, faces)
     assert "head_roll" in f.columns["quality_reasons"][0]
+
+
+def _lfw_sample(shared_data, step=100):
+    from faceprint.bench.verification import read_pairs
+
+    a, b, _, _ = read_pairs(shared_data / "lfw_deepfunneled")
+    return sorted(set(a) | set(b))[::step]  # 78 View 2 photos, spread over the alphabet of names
+
+
+@pytest.mark.data
+def test_lfw_yaw_flips_with_the_mirror(fast, shared_data):
+    from faceprint.image import load_image
+
+    yaw, myaw = [], []
+    for path in _lfw_sample(shared_data):
+        image = load_image(path)
+        yaw.append(_pose(fast, image)[0])
+        myaw.append(_pose(fast, mirrored(image))[0])
+    yaw, myaw = np.array(yaw), np.array(myaw)
+    assert np.corrcoef(yaw, myaw)[0, 1] < -0.8  # measured: -0.87
+    assert np.median(np.abs(yaw + myaw)) < 8
+
+
+@pytest.mark.data
+def test_lfw_yaw_from_5_and_468_points_agree(fast, mesh, shared_data):
+    from faceprint.image import load_image
+
+    both = np.array([[e[0] for e in _both(fast, mesh, load_image(p))] for p in _lfw_sample(shared_data)])
+    five, dense = both[:, 0], both[:, 1]
+    assert np.corrcoef(five, dense)[0, 1] > 0.85  # measured: 0.96, mean |difference| 6 degrees
+    turned = np.abs(dense) > 15
+    assert turned.sum() >= 10 and (np.sign(five[turned]) == np.sign(dense[turned])).mean() >= 0.9
