@@ -19,8 +19,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from faceprint.gallery import open_gallery
 from faceprint.gallery.sqlite_store import SqliteStore
 

@@ -14,9 +14,13 @@ and small deployments). Nothing is imported or opened until `open_gallery` is ca
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Gallery", "Identification", "Candidate", "Enrollment", "GalleryMeta", "IdentityInfo", "open_gallery"]
+if TYPE_CHECKING:
+    from .gallery import Gallery
+
+__all__ = ["Gallery", "Identification", "Candidate", "Enrollment", "GalleryMeta", "IdentityInfo",
+           "open_gallery"]
 
 
 def open_gallery(uri: "str | os.PathLike[str]", analyzer: Any | None = None, *, create: bool = False, index: str = "auto",

@@ -66,7 +66,7 @@ def hnsw_available() -> bool:
 class HnswIndex:
     """usearch HNSW over the rows of a matrix (kept by reference, not copied)."""
 
-    def __init__(self, matrix: np.ndarray, *, connectivity: int = 16, expansion_add: int = 40,
+    def __init__(self, matrix: np.ndarray, *, connectivity: int = 32, expansion_add: int = 64,
                  expansion_search: int = 256, threads: int = 0) -> None:
         if not hnsw_available():
             raise InputError("the approximate index needs usearch: pip install 'faceprint[gallery]'")
