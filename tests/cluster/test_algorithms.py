@@ -20,7 +20,8 @@ def blobs(n_people: int, max_size: int, dim: int = 32, noise: float = 0.8, seed:
     centres = rng.standard_normal((n_people, dim))
     sizes = rng.integers(1, max_size + 1, n_people)
     y = np.repeat(np.arange(n_people), sizes)
-    x = centres[y] / np.linalg.norm(centres[y], axis=1, keepdims=True) + noise * rng.standard_normal((y.size, dim)) / np.sqrt(dim)
+    x = centres[y] / np.linalg.norm(centres[y], axis=1, keepdims=True)
+    x = x + noise * rng.standard_normal((y.size, dim)) / np.sqrt(dim)
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), y
 
 

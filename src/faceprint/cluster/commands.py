@@ -170,7 +170,8 @@ def face_table(results: list, min_quality: float = 0.0) -> FaceTable:
     dim = next((r.faces.embeddings.shape[1] for r in results if r.faces is not None
                 and r.faces.embeddings is not None), 0)
     return FaceTable(files, index, digests, np.array(photo, np.int64), np.array(boxes, np.float32).reshape(-1, 4),
-                     np.array(scores, np.float32), (np.array(emb, np.float32) if emb else np.zeros((0, dim), np.float32)), thumbs)
+                     np.array(scores, np.float32),
+                     np.array(emb, np.float32) if emb else np.zeros((0, dim), np.float32), thumbs)
 
 
 def cluster_faces(table: FaceTable, threshold: float, corrections) -> tuple[np.ndarray, list[int | str]]:
@@ -269,7 +270,8 @@ def write_outputs(out: Path, photos: Path, table: FaceTable, labels: np.ndarray,
         w = csv.writer(f)
         w.writerow(["file", "face", "x1", "y1", "x2", "y2", "cluster", "confidence"])
         for r in faces:
-            w.writerow([r["file"], r["face"], *r["box"], r["cluster"], "" if r["confidence"] is None else r["confidence"]])
+            w.writerow([r["file"], r["face"], *r["box"], r["cluster"],
+                        "" if r["confidence"] is None else r["confidence"]])
     os.replace(tmp, out / "clusters.csv")
     sheet = [SheetFace(table.files[k], table.index[k], table.digests[k], public[k],
                        None if np.isnan(conf[k]) else float(conf[k]), table.thumbs[k]) for k in range(len(faces))]

@@ -75,7 +75,8 @@ class Corrections:
 
     def to_dict(self) -> dict:
         return {"version": VERSION, "names": {k: sorted(v) for k, v in sorted(self.names.items())},
-                "together": [sorted(g) for g in self.together], "apart": [[sorted(a), sorted(b)] for a, b in self.apart]}
+                "together": [sorted(g) for g in self.together],
+                "apart": [[sorted(a), sorted(b)] for a, b in self.apart]}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         p = Path(path)
