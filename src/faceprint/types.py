@@ -58,11 +58,13 @@ class Faces:
             if not self.embedding_model:
                 raise ShapeError("embedding_model", self.embedding_model, "the id of the model that made the embeddings")
             object.__setattr__(self, "embeddings", emb)
+        columns = {}
         for key, col in self.columns.items():
             col = np.asarray(col)
             if col.shape[:1] != (n,):
                 raise ShapeError(f"column {key!r}", col.shape, f"first dimension {n}")
-            self.columns[key] = col
+            columns[key] = col
+        object.__setattr__(self, "columns", columns)  # our own copy: the caller's dict stays theirs
 
     @classmethod
     def empty(cls, image_size: tuple[int, int], detector: str = "") -> "Faces":
