@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     from .cluster import add_parser as add_cluster
 
     add_cluster(sub)
+    from .classical import add_parser as add_classical
+
+    add_classical(sub)
     g = sub.add_parser("gallery", help="gallery scale: enroll, exact vs faiss vs HNSW latency, recall, memory")
     from .gallery import add_arguments as add_gallery
 
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from .gallery import run as run_gallery
 
         return run_gallery(args)
+    if args.name == "classical":
+        from .classical import run as run_classical
+
+        return run_classical(args)
     if args.name == "quality":
         from .quality import run as run_quality
 
