@@ -75,3 +75,10 @@ def test_unknown_extra_is_a_usage_error(capsys, files):
         main(["analyze", str(files["astronaut"]), "--extras", "beauty"])
     assert exit_.value.code == 2
     assert "valid names" in capsys.readouterr().err
+
+
+def test_unsolvable_pose_is_null_in_json():
+    from faceprint.analyzers.commands import _finite
+
+    nan = float("nan")
+    assert _finite([{"yaw": nan, "q": {"s": nan, "t": 1.0}}]) == [{"yaw": None, "q": {"s": None, "t": 1.0}}]

@@ -62,7 +62,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             _report_error(args, {"file": path}, e)
             continue
         record: dict[str, Any] = {"file": path, "model": analysis.analyzer.model_id,
-                                  "extras": list(analysis.extras), "faces": faces.to_records()}
+                                  "extras": list(analysis.extras), "faces": _finite(faces.to_records())}
         if args.draw:
             out = Path(args.draw) / (Path(path).stem + ".jpg")
             save_image(draw_analysis(image, faces), out)
@@ -74,12 +74,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return status
 
 
+def _finite(value: Any) -> Any:
+    """NaN (e.g. a pose the solver could not find) as null: strict JSON has no NaN."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _angle(value: Any) -> str:
+    return "?" if value is None else f"{value:+.0f}"
+
+
 def _print(path: str, record: dict[str, Any], faces: Faces) -> None:
     print(f"{path}: {len(faces)} face(s)" + (f" -> {record['drawn']}" if "drawn" in record else ""))
     for i, f in enumerate(record["faces"]):
         reasons = ", ".join(f.get("quality_reasons") or []) or "none"
         line = (f"  #{i} quality {f['quality']:.2f} (lowered by: {reasons}); "
-                f"yaw {f['yaw']:+.0f} pitch {f['pitch']:+.0f} roll {f['roll']:+.0f} deg")
+                f"yaw {_angle(f['yaw'])} pitch {_angle(f['pitch'])} roll {_angle(f['roll'])} deg")
         if "age" in f:
             line += (f"; apparent age {f['age']:.0f} [{f['age_range'][0]:.0f}-{f['age_range'][1]:.0f}] "
                      f"(conf {f['age_confidence']:.2f}), {f['gender']} (conf {f['gender_confidence']:.2f})")
