@@ -101,3 +101,20 @@ def test_clustering_the_same_images(shared_data, grouped_labels, tmp_path):
     assert res["n_items"] == 372 and res["n_true"] == 62
     assert res["bcubed_f1"] >= 0.8 and res["nmi"] >= 0.9
     assert res["threshold_source"] == "given by --threshold"
+
+
+def test_clustering_threshold_fitted_on_other_people(shared_data, grouped_labels, tmp_path):
+    pytest.importorskip("faceprint.cluster.algorithms")
+    lfw = shared_data / "lfw_deepfunneled"
+    people = {r["identity"] for r in csv.DictReader(open(grouped_labels))}
+    fit = tmp_path / "fit.csv"
+    with open(lfw / "labels.csv", newline="") as f, open(fit, "w", newline="") as g:
+        w = csv.writer(g)
+        w.writerow(["path", "identity"])
+        rows = [r for r in csv.DictReader(f) if r["identity"] not in people][:200]
+        w.writerows([r["path"], r["identity"]] for r in rows)
+    r = _run(["eval", "clustering", "--labels", str(grouped_labels), "--root", str(lfw), "--model", "fast",
+              "--threshold-from", str(fit)], tmp_path / "out")
+    res = r["results"]["fast"]
+    assert res["threshold_source"].startswith("FMR 0.001 on ") and 0.2 < res["threshold"] < 0.6
+    assert r["inputs"]["threshold_from"]["rows"] == 200 and res["bcubed_f1"] >= 0.8

@@ -99,6 +99,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    "(default: the pipeline's calibrated threshold for --fmr)")
     p.add_argument("--fmr", type=_rate, default=1e-3, help="calibrated FMR whose threshold stops merging "
                    "(default 1e-3)")
+    p.add_argument("--threshold-from", metavar="CSV", help="labels CSV of other people: fit each model's threshold "
+                   "at --fmr on all their impostor pairs (instead of the shipped calibration)")
 
     p = add("detection")
     p.add_argument("--boxes", required=True, metavar="CSV", help="path,x,y,w,h[,...] one row per face")
@@ -191,7 +193,13 @@ def _clustering(args: argparse.Namespace, report, out: Path) -> None:
     cards = resolve_models(args.model)
     algorithm = load_algorithm()  # a missing clustering module fails before embedding anything
     labels = read_labels(args.labels, args.root)
-    run(labels, cards, report, out, algorithm=algorithm, threshold=args.threshold, fmr=args.fmr,
+    fit = None
+    if args.threshold_from:
+        if args.threshold is not None:
+            from .inputs import EvalInputError
+            raise EvalInputError("give --threshold or --threshold-from, not both")
+        fit = read_labels(args.threshold_from, args.root)
+    run(labels, cards, report, out, algorithm=algorithm, threshold=args.threshold, fmr=args.fmr, threshold_from=fit,
         workers=args.workers, max_ratio=args.fairness_max_ratio, progress=not args.no_progress)
 
 

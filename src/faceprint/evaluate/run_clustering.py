@@ -1,8 +1,9 @@
 """`faceprint eval clustering`: cluster a labelled image set per pipeline and score it.
 
 The algorithm is the product's own (`faceprint.cluster.algorithms.average_linkage`,
-stopped at the pipeline's calibrated 1:1 threshold for --fmr unless --threshold is
-given), so the numbers describe what `faceprint cluster` does. An image with no face
+stopped at the pipeline's calibrated 1:1 threshold for --fmr, unless --threshold gives
+one, or --threshold-from names other labelled images to fit it on by the calibration rule),
+so the numbers describe what `faceprint cluster` does. An image with no face
 cannot be clustered: it becomes a singleton cluster of its own (it lowers recall).
 """
 
@@ -49,22 +50,46 @@ def cluster_with_misses(vectors: np.ndarray, threshold: float, algorithm: Callab
     return labels
 
 
+def fit_thresholds(fit: Labels, cards: Sequence, fmr: float, *, workers: int | None, progress: bool
+                   ) -> dict[str, tuple[float, str]]:
+    """Per model, the calibration rule (smallest t with impostor pass rate <= fmr) on all pairs of `fit`."""
+    from ..calibrate import pair_scores
+    from .verification import threshold_at_fmr
+
+    vectors = embed_images(fit.paths, fit.root, cards, workers=workers, progress=progress)
+    out = {}
+    for card in cards:
+        _, imp = pair_scores(vectors[card.name].vectors, fit.identities)
+        out[card.name] = (threshold_at_fmr(imp, fmr), f"FMR {fmr:g} on {imp.size:,} impostor pairs of "
+                                                      f"{Path(fit.source.path).name}")
+    return out
+
+
 def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, algorithm: Callable,
-        threshold: float | None = None, fmr: float = 1e-3, workers: int | None = None, max_ratio: float | None = None,
-        progress: bool = True) -> Report:
+        threshold: float | None = None, fmr: float = 1e-3, threshold_from: Labels | None = None,
+        workers: int | None = None, max_ratio: float | None = None, progress: bool = True) -> Report:
     from ..calibration import calibration_for, threshold_for
 
     thresholds = {}
+    if threshold_from is not None and threshold is None:
+        shared = set(threshold_from.identities) & set(labels.identities)
+        if shared:
+            report.caveats.append(f"--threshold-from shares {len(shared)} identities with the evaluated labels: "
+                                  "its thresholds are not independent of them.")
+        thresholds = fit_thresholds(threshold_from, cards, fmr, workers=workers, progress=progress)
+        report.inputs["threshold_from"] = threshold_from.source.to_dict()
     for card in cards:  # resolve every threshold before the (long) embedding pass
+        if card.name in thresholds:
+            continue
         if threshold is not None:
             thresholds[card.name] = (float(threshold), "given by --threshold")
         else:
             try:
                 thresholds[card.name] = (threshold_for(card.name, fmr), f"calibrated for FMR {fmr:g}")
             except InputError as e:
-                raise InputError(f"{e}; pass --threshold to cluster with {card.name}") from None
-    report.inputs = {"labels": labels.source.to_dict(),
-                     "images": {"path": str(labels.root), **images_digest(labels.paths, labels.root)}}
+                raise InputError(f"{e}; pass --threshold or --threshold-from to cluster with {card.name}") from None
+    report.inputs.update({"labels": labels.source.to_dict(),
+                          "images": {"path": str(labels.root), **images_digest(labels.paths, labels.root)}})
     vectors = embed_images(labels.paths, labels.root, cards, workers=workers, progress=progress)
     for card in cards:
         mv = vectors[card.name]

@@ -154,6 +154,9 @@ def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, distr
         res = evaluate_model(s, probe_ids_a, gallery_ids, n_boot=n_boot, seed=seed)
         res["gallery_images_without_face"] = int(mv.missed[gallery].sum())
         res["probe_images_without_face"] = int(mv.missed[probe_rows_a].sum())
+        mated_rows = np.isin(probe_ids_a, gallery_ids)
+        res["mated_probe_images_without_face"] = int(mv.missed[probe_rows_a[mated_rows]].sum())
+        res["non_mated_probe_images_without_face"] = int(mv.missed[probe_rows_a[~mated_rows]].sum())
         found = {i for i, m in zip(gallery_ids, mv.missed[gallery]) if not m}
         res["gallery_identities_without_template"] = sorted(gallery_set - found)
         res["distractor_images"] = n_distractors
@@ -191,12 +194,13 @@ def _text(report: Report, labels: Labels, n_boot: int) -> None:
              f"Probes: {any_r['mated_probes']:,} mated, {any_r['non_mated_probes']:,} non-mated "
              f"({any_r['distractor_images']:,} of them from --distractors). "
              + (f"Intervals: 95 % bootstrap ({n_boot} resamples)." if n_boot else ""))
-    headers = ["model", "no-face images (gallery/probe)", *[f"rank-{r}" for r in RANKS],
+    headers = ["model", "no-face images (gallery/mated/non-mated)", *[f"rank-{r}" for r in RANKS],
                *[f"FNIR@FPIR={f:g}" for f in FPIRS]]
     rows = []
     for name, r in res.items():
         pts = {p["fpir"]: p for p in (r["open_set"] or {}).get("points", [])}
-        rows.append([name, f"{r['gallery_images_without_face']}/{r['probe_images_without_face']}",
+        rows.append([name, f"{r['gallery_images_without_face']}/{r['mated_probe_images_without_face']}/"
+                           f"{r['non_mated_probe_images_without_face']}",
                      *[(pct(r["cmc"]["rates"][k], r["cmc"]["rank1_ci95"] if k == 1 else None)
                         if k in r["cmc"]["rates"] else "n/a") for k in RANKS],
                      *[pct(pts[f]["fnir"], pts[f].get("fnir_ci95")) if f in pts else "n/a" for f in FPIRS]])
