@@ -54,9 +54,3 @@ def needs_extra(name: str):
 
     if not is_installed(name):
         pytest.skip(f"optional extra {name!r} not installed: {install_hint(name)}")
-
-
-def is_installed_all(*names: str) -> bool:
-    from faceprint.analyzers.base import is_installed
-
-    return all(is_installed(n) for n in names)

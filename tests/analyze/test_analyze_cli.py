@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from analyze_helpers import degrade, is_installed_all
+from analyze_helpers import degrade, needs_extra
 
 from faceprint.cli import main
 from faceprint.image import save_image
@@ -50,8 +50,7 @@ def test_draw_writes_a_picture(capsys, files, tmp_path):
 
 
 def test_draw_with_landmarks_shows_the_mesh(capsys, files, tmp_path):
-    if not is_installed_all("landmarks"):
-        pytest.skip("optional extra 'landmarks' not installed")
+    needs_extra("landmarks")
     code, out, _ = run(capsys, "analyze", str(files["astronaut"]), "--draw", str(tmp_path), "--json",
                        "--extras", "landmarks", "--model", "fast")
     rec = json.loads(out)

@@ -80,7 +80,11 @@ def normalise_extras(extras: object) -> tuple[str, ...]:
 def require_runtime(extra: str) -> None:
     """Fail with the install command when the runtime module of `extra` is missing."""
     module, _ = _RUNTIMES[extra]
-    if importlib.util.find_spec(module) is None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        spec = None
+    if spec is None:
         raise ExtraNotInstalledError(f"the {extra!r} analysis needs the {module} runtime: {install_hint(extra)}")
 
 
