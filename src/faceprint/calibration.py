@@ -48,6 +48,10 @@ def threshold_for(pipeline: str, fmr: float) -> float:
 
 
 def fusion_weights(pipeline: str, embedders: tuple[str, ...]) -> list[float]:
-    record = calibration_for(pipeline) or {}
-    weights = record.get("fusion_weights", {})
-    return [float(weights.get(name, 1.0)) for name in embedders]
+    """The fused pipeline's per-embedder weights, as measured; never a silent default."""
+    weights = (calibration_for(pipeline) or {}).get("fusion_weights", {})
+    missing = [name for name in embedders if name not in weights]
+    if missing:
+        raise InputError(f"pipeline {pipeline!r} has no calibrated fusion weight for {', '.join(missing)}; "
+                         "run python -m faceprint.calibrate")
+    return [float(weights[name]) for name in embedders]

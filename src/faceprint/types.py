@@ -32,6 +32,15 @@ def _as(array: Any, what: str, dtype: type, shape_tail: tuple[int, ...], n: int 
     return a
 
 
+def _json_safe(value: Any) -> Any:
+    """NaN/inf (a measure that could not be taken) become None: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Faces:
     """The faces found in one image, as equal-length arrays."""
@@ -117,7 +126,7 @@ class Faces:
             }
             for key, col in self.columns.items():
                 v = col[i]
-                rec[key] = v.tolist() if isinstance(v, np.ndarray) else (v.item() if hasattr(v, "item") else v)
+                rec[key] = _json_safe(v.tolist() if isinstance(v, np.ndarray) else (v.item() if hasattr(v, "item") else v))
             out.append(rec)
         return out
 

@@ -76,7 +76,7 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
     save_image(astronaut, path)
     need = components.components_for(PIPELINES.values())
     components._init_worker(need)
-    _, vals = components._extract_one(str(path))
+    _, vals = components._extract_one((str(path), frozenset(components.component_keys(need))))
     comps = {k: v[None] for k, v in vals.items()}
     for name, card in PIPELINES.items():
         analyzer = Analyzer.from_name(name)

@@ -56,21 +56,25 @@ def _init_worker(need: dict[str, dict[str, bool]]) -> None:
     _worker["embedders"] = {e: make_embedder(e) for es in need.values() for e in es}
 
 
-def _extract_one(path: str) -> tuple[str, dict[str, np.ndarray | str]]:
+def _extract_one(job: tuple[str, frozenset[str]]) -> tuple[str, dict[str, np.ndarray | str]]:
+    """Components `wanted` of one image (the others are already cached)."""
     from ..errors import FaceprintError
     from ..image import load_image
 
-    need = _worker["need"]
+    path, wanted = job
     out: dict[str, np.ndarray | str] = {}
     try:
         digest = file_digest(path)
         image = load_image(path)
     except (OSError, FaceprintError) as e:
         note = f"{type(e).__name__}: {e}"
-        return "", {k: note for k in component_keys(need)}
-    for d, embedders in need.items():
+        return "", dict.fromkeys(wanted, note)
+    for d, embedders in _worker["need"].items():
+        todo = {e: flip for e, flip in embedders.items() if f"{d}>{e}" in wanted or f"{d}>{e}:mirror" in wanted}
+        if not todo:
+            continue
         faces = _worker["detectors"][d].detect(image)
-        for e, flip in embedders.items():
+        for e, flip in todo.items():
             if not len(faces):
                 out[f"{d}>{e}"] = "no face"
                 if flip:
@@ -81,7 +85,7 @@ def _extract_one(path: str) -> tuple[str, dict[str, np.ndarray | str]]:
             out[f"{d}>{e}"] = emb.embed_crops(crops)[0]
             if flip:
                 out[f"{d}>{e}:mirror"] = emb.embed_crops(mirror(crops))[0]
-    return digest, out
+    return digest, {k: v for k, v in out.items() if k in wanted}
 
 
 def _width(key: str) -> int:
@@ -100,42 +104,45 @@ def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int
     keys = component_keys(need)
     digests = [file_digest(p) for p in paths]
     result = {k: np.full((len(paths), _width(k)), np.nan, np.float32) for k in keys}
-    todo = list(range(len(paths)))
-    if cache is not None:
-        known = {k: cache.get_many(f"{CACHE_VERSION}:{k}", digests) for k in keys}
-        todo = []
-        for i, dg in enumerate(digests):
-            if all(dg in known[k] for k in keys):
-                for k in keys:
-                    if isinstance(known[k][dg], np.ndarray):
-                        result[k][i] = known[k][dg]
-            else:
-                todo.append(i)
-    workers = workers or os.cpu_count() or 1
+    todo: list[tuple[int, frozenset[str]]] = []
+    known = {k: cache.get_many(f"{CACHE_VERSION}:{k}", digests) for k in keys} if cache is not None else {}
+    for i, dg in enumerate(digests):
+        missing = frozenset(k for k in keys if dg not in known.get(k, {}))
+        for k in set(keys) - missing:
+            if isinstance(known[k][dg], np.ndarray):
+                result[k][i] = known[k][dg]
+        if missing:
+            todo.append((i, missing))  # only what is not cached yet is computed
+    if not todo:
+        return result
     bar = None
-    if progress and todo:
+    if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(todo), desc="embedding", unit="img")
-    pending: dict[str, list] = {k: [] for k in keys}
-    ctx = mp.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(need,)) as pool:
-        for i, (digest, vals) in zip(todo, pool.imap(_extract_one, [paths[i] for i in todo], chunksize=4)):
+    pending: list[tuple[str, str, np.ndarray | None, str | None]] = []
+
+    def flush() -> None:
+        if cache is not None:
             for k in keys:
-                v = vals[k]
+                cache.put_many(f"{CACHE_VERSION}:{k}", [(d, v, n) for key, d, v, n in pending if key == k])
+        pending.clear()
+
+    # forkserver, not fork: a child forked after the parent ran OpenCV's thread pool can deadlock.
+    ctx = mp.get_context("forkserver")
+    with ctx.Pool(workers or os.cpu_count() or 1, initializer=_init_worker, initargs=(need,)) as pool:
+        jobs = [(paths[i], missing) for i, missing in todo]
+        for (i, _), (digest, vals) in zip(todo, pool.imap(_extract_one, jobs, chunksize=4)):
+            for k, v in vals.items():
                 if isinstance(v, np.ndarray):
                     result[k][i] = v
-                if digest and cache is not None:
-                    pending[k].append((digest, v if isinstance(v, np.ndarray) else None,
-                                       None if isinstance(v, np.ndarray) else v))
+                if digest:
+                    pending.append((k, digest, v if isinstance(v, np.ndarray) else None,
+                                    None if isinstance(v, np.ndarray) else v))
             if bar is not None:
                 bar.update(1)
-            if cache is not None and len(pending[keys[0]]) >= 200:
-                for k in keys:
-                    cache.put_many(f"{CACHE_VERSION}:{k}", pending[k])
-                    pending[k] = []
-    if cache is not None:
-        for k in keys:
-            cache.put_many(f"{CACHE_VERSION}:{k}", pending[k])
+            if len(pending) >= 1000:
+                flush()
+    flush()
     if bar is not None:
         bar.close()
     return result
