@@ -49,9 +49,10 @@ def test_verify_with_a_classical_pipeline_end_to_end(astronaut, tmp_path, capsys
     a, b = tmp_path / "a.png", tmp_path / "mirrored.png"
     Image.fromarray(astronaut).save(a)
     Image.fromarray(np.ascontiguousarray(astronaut[:, ::-1])).save(b)
-    assert main(["verify", "--model", "dwt-haar-3", "--json", str(a), str(b)]) == 0
+    # A threshold by hand, so this does not depend on calibration.json (test_models checks that).
+    assert main(["verify", "--model", "dwt-haar-3", "--threshold", "0.9", "--json", str(a), str(b)]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["model"] == PIPELINES["dwt-haar-3"].id and rec["fmr"] == 1e-3
+    assert rec["model"] == PIPELINES["dwt-haar-3"].id and rec["fmr"] is None
     # The mirrored photo's skin box is the mirrored box, so the score is that of the face
     # crop against its own mirror image.
     box = rec["face_a"]["box"]

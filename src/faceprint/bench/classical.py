@@ -256,7 +256,8 @@ def detection_report(data: Path) -> dict[str, Any]:
             elif covering:
                 cause = "box: a region covers the face but its box overlaps the truth at IoU < 0.3"
             else:
-                cause = "shape: skin-coloured, but the region was rejected (too small, ragged or thin)"
+                cause = ("shape: skin-coloured, but its region failed the size/shape tests (mostly after "
+                         "joining a larger, ragged region)")
             faces_info.append({"image": rel, "box": g[j].tolist(), "found": hit, "cause": cause,
                                "skin_fraction": round(skin_frac, 3), "best_iou": float(ov[:, j].max()) if len(ov) else 0.0,
                                "L": float(np.median(lab[inner][..., 0])), "a": float(np.median(lab[inner][..., 1])),
