@@ -49,6 +49,8 @@ def threshold_for(pipeline: str, fmr: float) -> float:
 
 def fusion_weights(pipeline: str, embedders: tuple[str, ...]) -> list[float]:
     """The fused pipeline's per-embedder weights, as measured; never a silent default."""
+    if len(embedders) == 1:
+        return [1.0]  # nothing is fused: the weight only rescales, and the vector is normalised
     weights = (calibration_for(pipeline) or {}).get("fusion_weights", {})
     missing = [name for name in embedders if name not in weights]
     if missing:

@@ -23,6 +23,7 @@ Choices:
 from __future__ import annotations
 
 import io
+import re
 import os
 import stat
 import warnings
@@ -196,8 +197,10 @@ def _decode(fp: BinaryIO, what: str, limit: int) -> np.ndarray:
     except Image.DecompressionBombError as exc:  # Pillow's global cap, met before our check
         cap = 2 * (Image.MAX_IMAGE_PIXELS or 0)
         who = f"max_pixels / {ENV_MAX_PIXELS}" if limit <= cap else "2 * PIL.Image.MAX_IMAGE_PIXELS"
+        found = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow names the header's pixel count
+        size = f"{int(found.group(1)):,} pixels" if found else f"more than {cap:,} pixels"
         raise ImageTooLargeError(
-            f"cannot load image {what}: more than {cap:,} pixels, "
+            f"cannot load image {what}: {size}, "
             f"over the limit of {min(limit, cap):,} ({who})"
         ) from exc
     except UnidentifiedImageError as exc:
