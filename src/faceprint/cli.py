@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import FaceprintError, InputError
+from .types import FACE_RULES
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -67,7 +68,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     analyzer = _analyzer(args.model)
     rows, notes = [], []
     for path in args.images:
-        choice = analyzer.choose_face(path, args.face)  # any failure stops: rows must stay in order
+        choice = analyzer.choose_face(path, args.face, args.face_rule)  # a failure stops: rows stay in order
         rows.append(choice.embedding)
         notes.append({"file": path, **choice.to_dict()})
     matrix = np.stack(rows).astype(np.float32)
@@ -78,8 +79,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {args.out}: {matrix.shape[0]} x {matrix.shape[1]} float32 ({analyzer.model_id})")
         for n in notes:
-            if n["face_rule"] == "largest":
-                print(f"  {n['file']}: {n['faces_found']} faces, used the largest")
+            if n["face_rule"] not in ("only", "requested"):
+                print(f"  {n['file']}: {n['faces_found']} faces, used the {n['face_rule']}")
     return EXIT_OK
 
 
@@ -97,8 +98,8 @@ def _print_verdict(rec: dict[str, Any], prefix: str = "") -> None:
           f"{rec['model']})")
     for side in ("face_a", "face_b"):
         f = rec[side]
-        if f["face_rule"] == "largest":
-            print(f"{prefix}  image {side[-1]}: {f['faces_found']} faces, used the largest (--face to choose)")
+        if f["face_rule"] not in ("only", "requested"):
+            print(f"{prefix}  image {side[-1]}: {f['faces_found']} faces, used the {f['face_rule']} (--face to choose)")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -110,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if len(args.images) != 2:
         raise InputError("verify needs two images (or --pairs CSV)")
     verdict, ca, cb = analyzer.verify(args.images[0], args.images[1], fmr=args.fmr, threshold=args.threshold,
-                                      face_a=_face(args, "a"), face_b=_face(args, "b"))
+                                      face_a=_face(args, "a"), face_b=_face(args, "b"), rule=args.face_rule)
     rec = {"path_a": args.images[0], "path_b": args.images[1], **_verdict_record(verdict, ca, cb)}
     _emit(rec) if args.json else _print_verdict(rec)
     return EXIT_DIFFERENT if args.fail_if_different and not verdict.same else EXIT_OK
@@ -132,7 +133,7 @@ def _verify_pairs(args: argparse.Namespace, analyzer) -> int:
         key = (rel, face)
         if key not in seen:
             try:
-                seen[key] = analyzer.choose_face(root / rel, face)
+                seen[key] = analyzer.choose_face(root / rel, face, args.face_rule)
             except FaceprintError as e:
                 seen[key] = e
         return seen[key]
@@ -249,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--out", required=True, metavar="FILE.npy")
     p.add_argument("--face", type=_index, help="face index in every image (largest first)")
+    p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
+                   help="which face when there are several: largest (default) or central (centred crops)")
 
     p = add("verify", cmd_verify, "are two faces the same person? (or every row of --pairs)")
     p.add_argument("images", nargs="*", metavar="IMAGE")
@@ -260,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--face", type=_index, help="face index in both images (default: the largest)")
     p.add_argument("--face-a", type=_index, help="face index in the first image")
     p.add_argument("--face-b", type=_index, help="face index in the second image")
+    p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
+                   help="which face when there are several: largest (default) or central (centred crops "
+                        "such as ID photos and LFW)")
     p.add_argument("--fail-if-different", action="store_true", help="exit 1 when the verdict is 'different'")
 
     add("models", cmd_models, "list models and pipelines, licences, and whether each file's SHA-256 checks out")

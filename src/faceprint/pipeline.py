@@ -81,13 +81,14 @@ class Analyzer:
             return faces
         return faces.with_embeddings(self.embedder.embed(pixels, faces), self.model_id)
 
-    def choose_face(self, image: Any, face: int | None = None) -> FaceChoice:
-        """The face to use for a 1:1 answer: the requested index, else the largest."""
+    def choose_face(self, image: Any, face: int | None = None, rule: str = "largest") -> FaceChoice:
+        """The face to use for a 1:1 answer: the requested index, else the one `rule` picks
+        ("largest", or "central" for centred crops such as ID photos and LFW)."""
         faces = self.analyze(image)
         if not len(faces):
             raise NoFaceError("no face found in the image")
         if face is None:
-            return FaceChoice(0, len(faces), "only" if len(faces) == 1 else "largest", faces)
+            return FaceChoice(faces.pick(rule), len(faces), "only" if len(faces) == 1 else rule, faces)
         if not 0 <= face < len(faces):
             raise FaceIndexError(f"face index {face} requested but the image has {len(faces)} face(s) "
                                  f"(indices 0..{len(faces) - 1}, largest first)")
@@ -110,9 +111,10 @@ class Analyzer:
         return Verdict(sim >= t, sim, t, fmr if threshold is None else None, self.model_id)
 
     def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
-               face_a: int | None = None, face_b: int | None = None) -> tuple[Verdict, FaceChoice, FaceChoice]:
+               face_a: int | None = None, face_b: int | None = None, rule: str = "largest"
+               ) -> tuple[Verdict, FaceChoice, FaceChoice]:
         """Are the faces in images `a` and `b` the same person? Also says which faces were used."""
         if threshold is None:
             self.threshold(fmr)  # an uncalibrated rate fails before any model work
-        ca, cb = self.choose_face(a, face_a), self.choose_face(b, face_b)
+        ca, cb = self.choose_face(a, face_a, rule), self.choose_face(b, face_b, rule)
         return self.compare(ca.embedding, cb.embedding, fmr=fmr, threshold=threshold), ca, cb

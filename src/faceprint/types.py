@@ -18,8 +18,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import InputError, ShapeError
 
+FACE_RULES = ("largest", "central")
 LANDMARK_NAMES = ("eye_left", "eye_right", "nose", "mouth_left", "mouth_right")
 
 
@@ -105,6 +106,17 @@ class Faces:
     def by_size(self) -> "Faces":
         """The same faces, largest box first (the order every front end answers in)."""
         return self[np.argsort(-self.areas, kind="stable")]
+
+    def pick(self, rule: str = "largest") -> int:
+        """Index of the face a rule picks: "largest" (first, faces are sorted largest first)
+        or "central" (box centre nearest the image centre: the subject of a centred crop)."""
+        if rule not in FACE_RULES:
+            raise InputError(f"face rule must be one of {', '.join(FACE_RULES)}, got {rule!r}")
+        if rule == "largest" or len(self) < 2:
+            return 0
+        centres = (self.boxes[:, :2] + self.boxes[:, 2:]) / 2
+        middle = np.array([self.image_size[1], self.image_size[0]], np.float32) / 2
+        return int(np.argmin(np.linalg.norm(centres - middle, axis=1)))
 
     def with_embeddings(self, embeddings: np.ndarray, model: str) -> "Faces":
         return Faces(self.boxes, self.landmarks, self.scores, self.image_size, self.detector,

@@ -64,3 +64,14 @@ def test_records_are_json_ready():
 def test_verdict_dict():
     v = Verdict(True, 0.5, 0.4, 1e-3, "m")
     assert v.to_dict() == {"same": True, "similarity": 0.5, "threshold": 0.4, "fmr": 1e-3, "model": "m"}
+
+
+def test_pick_largest_or_central():
+    from faceprint.errors import InputError
+
+    # A big face in a corner and a smaller one in the middle of a 100x100 image.
+    f = Faces(np.array([[0, 0, 40, 40], [40, 40, 60, 60]], float), np.zeros((2, 5, 2)), np.ones(2), (100, 100))
+    assert f.pick("largest") == 0 and f.pick("central") == 1
+    assert Faces.empty((9, 9)).pick("central") == 0
+    with pytest.raises(InputError, match="central"):
+        f.pick("leftmost")

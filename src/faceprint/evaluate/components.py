@@ -1,7 +1,8 @@
 """Per-image embedding components, computed once and shared by every pipeline built from them.
 
-A component is what one embedder gives for the largest face one detector finds, on the
-plain crop or on its mirror image (`yunet>sface`, `yunet>sface:mirror`, ...). Every
+A component is what one embedder gives for one face that a detector finds (the largest, or
+with `face_rule="central"` the one nearest the image centre: the labelled face of
+LFW-style crops), on the plain crop or on its mirror image (`yunet>sface`, `yunet>sface:mirror`, ...). Every
 registered pipeline is a fixed function of its components (`pipeline_vectors`), so
 calibration and benchmarks can evaluate all pipelines, and refit fusion weights per
 fold, from one pass over the images. A golden test checks that this composition
@@ -20,8 +21,10 @@ from ..cache import VectorCache, file_digest
 from ..embedders.base import merge_flipped, mirror
 from ..embedders.fusion import fuse
 from ..models.card import PipelineCard
+from ..types import FACE_RULES
 
 CACHE_VERSION = "components-v1"
+_SAME = "same face as the largest"  # worker's answer when the central face is the largest one
 
 
 def components_for(cards: Iterable[PipelineCard]) -> dict[str, dict[str, bool]]:
@@ -45,13 +48,14 @@ def component_keys(need: dict[str, dict[str, bool]]) -> list[str]:
 _worker: dict[str, object] = {}
 
 
-def _init_worker(need: dict[str, dict[str, bool]]) -> None:
+def _init_worker(need: dict[str, dict[str, bool]], rule: str = "largest") -> None:
     import cv2
 
     from ..models.registry import make_detector, make_embedder
 
     cv2.setNumThreads(1)  # one process per core; threads inside would fight over them
     _worker["need"] = need
+    _worker["rule"] = rule
     _worker["detectors"] = {d: make_detector(d) for d in need}
     _worker["embedders"] = {e: make_embedder(e) for es in need.values() for e in es}
 
@@ -74,14 +78,16 @@ def _extract_one(job: tuple[str, frozenset[str]]) -> tuple[str, dict[str, np.nda
         if not todo:
             continue
         faces = _worker["detectors"][d].detect(image)
+        index = faces.pick(str(_worker.get("rule", "largest")))
         for e, flip in todo.items():
-            if not len(faces):
-                out[f"{d}>{e}"] = "no face"
+            if not len(faces) or (index == 0 and _worker.get("rule") == "central"):
+                note = "no face" if not len(faces) else _SAME
+                out[f"{d}>{e}"] = note
                 if flip:
-                    out[f"{d}>{e}:mirror"] = "no face"
+                    out[f"{d}>{e}:mirror"] = note
                 continue
             emb = _worker["embedders"][e]
-            crops = emb.crops(image, faces[0])
+            crops = emb.crops(image, faces[index])
             out[f"{d}>{e}"] = emb.embed_crops(crops)[0]
             if flip:
                 out[f"{d}>{e}:mirror"] = emb.embed_crops(mirror(crops))[0]
@@ -97,15 +103,24 @@ def _width(key: str) -> int:
 
 
 def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int | None = None,
-            cache: VectorCache | None = None, progress: bool = True) -> dict[str, np.ndarray]:
+            cache: VectorCache | None = None, progress: bool = True, face_rule: str = "largest"
+            ) -> dict[str, np.ndarray]:
     """key -> (len(paths), D) float32 (D: the embedder card's embedding_dim); NaN rows where the
-    image failed or had no face."""
+    image failed or had no face.
+
+    With face_rule="central", images whose central face is also the largest reuse the
+    "largest" components, so switching rules costs one detection pass, not a re-embedding.
+    """
+    if face_rule not in FACE_RULES:
+        raise ValueError(f"face_rule must be one of {FACE_RULES}, got {face_rule!r}")
+    cards = list(cards)
+    prefix = CACHE_VERSION if face_rule == "largest" else f"{CACHE_VERSION}:{face_rule}"
     need = components_for(cards)
     keys = component_keys(need)
     digests = [file_digest(p) for p in paths]
     result = {k: np.full((len(paths), _width(k)), np.nan, np.float32) for k in keys}
     todo: list[tuple[int, frozenset[str]]] = []
-    known = {k: cache.get_many(f"{CACHE_VERSION}:{k}", digests) for k in keys} if cache is not None else {}
+    known = {k: cache.get_many(f"{prefix}:{k}", digests) for k in keys} if cache is not None else {}
     for i, dg in enumerate(digests):
         missing = frozenset(k for k in keys if dg not in known.get(k, {}))
         for k in set(keys) - missing:
@@ -124,15 +139,19 @@ def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int
     def flush() -> None:
         if cache is not None:
             for k in keys:
-                cache.put_many(f"{CACHE_VERSION}:{k}", [(d, v, n) for key, d, v, n in pending if key == k])
+                cache.put_many(f"{prefix}:{k}", [(d, v, n) for key, d, v, n in pending if key == k])
         pending.clear()
 
     # forkserver, not fork: a child forked after the parent ran OpenCV's thread pool can deadlock.
     ctx = mp.get_context("forkserver")
-    with ctx.Pool(workers or os.cpu_count() or 1, initializer=_init_worker, initargs=(need,)) as pool:
+    same: list[tuple[int, str, str]] = []  # (row, key, digest) to take from the "largest" rule
+    with ctx.Pool(workers or os.cpu_count() or 1, initializer=_init_worker, initargs=(need, face_rule)) as pool:
         jobs = [(paths[i], missing) for i, missing in todo]
         for (i, _), (digest, vals) in zip(todo, pool.imap(_extract_one, jobs, chunksize=4)):
             for k, v in vals.items():
+                if isinstance(v, str) and v == _SAME:
+                    same.append((i, k, digest))
+                    continue
                 if isinstance(v, np.ndarray):
                     result[k][i] = v
                 if digest:
@@ -142,9 +161,17 @@ def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int
                 bar.update(1)
             if len(pending) >= 1000:
                 flush()
-    flush()
     if bar is not None:
         bar.close()
+    if same:
+        rows = sorted({i for i, _, _ in same})
+        largest = extract([paths[i] for i in rows], cards, workers=workers, cache=cache, progress=progress)
+        where = {i: n for n, i in enumerate(rows)}
+        for i, k, digest in same:
+            v = largest[k][where[i]]
+            result[k][i] = v
+            pending.append((k, digest, None if np.isnan(v[0]) else v, "no face" if np.isnan(v[0]) else None))
+    flush()
     return result
 
 
