@@ -181,7 +181,9 @@ def image_measures(paths: Sequence[str], *, detector: str = "yunet", embedder: s
         from tqdm import tqdm
         bar = tqdm(total=len(todo), desc="quality", unit="img")
     pending: list = []
-    ctx = mp.get_context("fork")
+    # forkserver, not fork: a child forked after the parent ran OpenCV's threads can deadlock
+    # (seen here: the suite hung in this pool).
+    ctx = mp.get_context("forkserver")
     with ctx.Pool(workers or os.cpu_count() or 1, initializer=_init_worker, initargs=(detector, embedder)) as pool:
         for i, (digest, v) in zip(todo, pool.imap(_measure_one, [paths[i] for i in todo], chunksize=4)):
             if isinstance(v, np.ndarray):
