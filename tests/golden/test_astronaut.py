@@ -94,3 +94,24 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
         weights = getattr(analyzer.embedder, "weights", None)
         rebuilt = components.pipeline_vectors(card, comps, weights)[0]
         np.testing.assert_allclose(rebuilt, analyzer.analyze(path).embeddings[0], atol=1e-5, err_msg=name)
+
+
+def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, cameraman, fast):
+    """A big face in a corner and a small one in the middle: the rules pick different faces,
+    and the cached component path agrees with what `Analyzer` answers for each rule."""
+    from faceprint.cache import VectorCache
+    from faceprint.evaluate.components import extract
+    from faceprint.image import save_image
+    from faceprint.models.catalog import PIPELINES
+
+    canvas = np.zeros((900, 900, 3), np.uint8)
+    canvas[:512, :512] = astronaut
+    canvas[330:586, 330:586] = np.stack([cameraman[::2, ::2]] * 3, -1)
+    path = tmp_path / "two.png"
+    save_image(canvas, path)
+    cache = VectorCache(tmp_path / "cache.sqlite")
+    for rule in ("largest", "central"):
+        comps = extract([str(path)], [PIPELINES["fast"]], workers=1, cache=cache, progress=False, face_rule=rule)
+        choice = fast.choose_face(path, rule=rule)
+        assert choice.index == (0 if rule == "largest" else 1) and choice.count == 2
+        np.testing.assert_allclose(comps["yunet>sface"][0], choice.embedding, atol=1e-5, err_msg=rule)

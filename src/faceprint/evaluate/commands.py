@@ -14,6 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable
+from ..types import FACE_RULES
 
 _PROTOCOLS = {
     "verification": "1:1 metrics on a pairs CSV (path_a,path_b,same[,fold])",
@@ -75,6 +76,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             p.add_argument("--bootstrap", type=_positive_int, default=1000, metavar="N",
                            help="bootstrap resamples for the 95 %% intervals (0: none; default 1000)")
             p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+            p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
+                           help="which face of a photo with several: largest (default) or central "
+                                "(the labelled person of centred crops such as LFW)")
         if name in ("identification", "clustering"):
             p.add_argument("--labels", required=True, metavar="CSV", help="path,identity[,role][,group...]")
             p.add_argument("--fairness-max-ratio", type=float, default=None, metavar="R",
@@ -161,7 +165,7 @@ def _verification(args: argparse.Namespace, report, out: Path) -> None:
         from .edc import read_quality
         quality = read_quality(args.quality)
     run(pairs, cards, report, out, workers=args.workers, n_boot=args.bootstrap, seed=args.seed, quality=quality,
-        progress=not args.no_progress)
+        progress=not args.no_progress, face_rule=args.face_rule)
 
 
 def _identification(args: argparse.Namespace, report, out: Path) -> None:
@@ -182,7 +186,8 @@ def _identification(args: argparse.Namespace, report, out: Path) -> None:
         split_info = {"rule": f"first {args.gallery_first} image(s) of each identity by path are gallery"}
     distractors = read_labels(args.distractors, args.root) if args.distractors else None
     run(labels, cards, report, out, distractors=distractors, split_info=split_info, workers=args.workers,
-        n_boot=args.bootstrap, seed=args.seed, max_ratio=args.fairness_max_ratio, progress=not args.no_progress)
+        n_boot=args.bootstrap, seed=args.seed, max_ratio=args.fairness_max_ratio, progress=not args.no_progress,
+        face_rule=args.face_rule)
 
 
 def _clustering(args: argparse.Namespace, report, out: Path) -> None:

@@ -60,7 +60,7 @@ def model_info(card: PipelineCard, weights: list[float] | None = None) -> dict[s
 
 
 def embed_images(paths: Sequence[str], root: Path, cards: Sequence[PipelineCard], *, workers: int | None = None,
-                 progress: bool = True) -> dict[str, ModelVectors]:
+                 progress: bool = True, face_rule: str = "largest") -> dict[str, ModelVectors]:
     """pipeline name -> its vectors for `paths` (relative to `root`), in that order."""
     from ..cache import VectorCache
     from ..calibration import fusion_weights
@@ -69,7 +69,7 @@ def embed_images(paths: Sequence[str], root: Path, cards: Sequence[PipelineCard]
     cache = VectorCache()
     try:
         comps = extract([str(root / p) for p in paths], cards, workers=workers or os.cpu_count() or 1,
-                        cache=cache, progress=progress)
+                        cache=cache, progress=progress, face_rule=face_rule)
     finally:
         cache.close()
     out = {}

@@ -107,7 +107,7 @@ def evaluate_model(s: np.ndarray, probe_ids: np.ndarray, gallery_ids: np.ndarray
 
 def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, distractors: Labels | None = None,
         split_info: dict | None = None, workers: int | None = None, n_boot: int = 1000, seed: int = 0,
-        max_ratio: float | None = None, progress: bool = True) -> Report:
+        max_ratio: float | None = None, progress: bool = True, face_rule: str = "largest") -> Report:
     from ..calibration import calibration_for
     from . import plots
 
@@ -144,7 +144,7 @@ def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, distr
         report.inputs.update({k: v for k, v in split_info.items() if isinstance(v, dict)})
         if "rule" in split_info:
             report.inputs["split_rule"] = {"path": split_info["rule"]}
-    vectors = embed_images(paths, labels.root, cards, workers=workers, progress=progress)
+    vectors = embed_images(paths, labels.root, cards, workers=workers, progress=progress, face_rule=face_rule)
     gallery_ids = labels.identities[gallery]
     curves = {}
     for card in cards:

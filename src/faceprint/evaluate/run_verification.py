@@ -84,7 +84,7 @@ def evaluate_model(scores: np.ndarray, same: np.ndarray, fold: np.ndarray | None
 
 def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers: int | None = None,
         n_boot: int = 1000, seed: int = 0, fars: Sequence[float] = FARS, quality: tuple | None = None,
-        progress: bool = True) -> Report:
+        progress: bool = True, face_rule: str = "largest") -> Report:
     """Evaluate `cards` on `pairs` into `report`; `quality` = (read_quality result) adds EDC curves."""
     from ..calibration import calibration_for, calibration_source
     from . import plots
@@ -100,7 +100,7 @@ def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers
         from .edc import pair_quality
         pq = pair_quality(quality[0], pairs.path_a, pairs.path_b, f"quality file {quality[1].path}")
         report.inputs["quality"] = quality[1].to_dict()
-    vectors = embed_images(images, pairs.root, cards, workers=workers, progress=progress)
+    vectors = embed_images(images, pairs.root, cards, workers=workers, progress=progress, face_rule=face_rule)
     all_scores, rocs, hists, lines = {}, {}, {}, {}
     for card in cards:
         mv = vectors[card.name]
