@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from .cli_args import float_in, int_at_least
 from .errors import FaceprintError, InputError
 from .types import FACE_RULES
 
@@ -207,24 +207,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------
-def _fmr(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1 or math.isnan(value):
-        raise argparse.ArgumentTypeError(f"a false-match rate is between 0 and 1, got {text}")
-    return value
-
-
-def _index(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a face index: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("face indices start at 0 (largest face first)")
-    return value
+_fmr = float_in(0, 1, "a false-match rate")
+_index = int_at_least(0, "a face index (0 = largest)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..cache import VectorCache
 from ..evaluate.components import extract, pipeline_vectors
-from ..evaluate.verification import bootstrap_ci, kfold_accuracy
+from ..evaluate.verification import kfold_accuracy
 from ..models.card import PipelineCard
 from ..models.catalog import DEFAULT_PIPELINE, PIPELINES
 

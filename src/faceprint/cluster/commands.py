@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..cli import _emit
+from ..cli_args import int_at_least
 from ..errors import InputError
 
 # Average-linkage threshold = the pipeline's calibrated 1:1 threshold at this false-match
@@ -79,18 +81,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return v
-
-
-def _emit(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, allow_nan=False), flush=True)
+_positive_int = int_at_least(1, "a count")
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable
+from ..cli_args import float_in, int_at_least
 from ..types import FACE_RULES
 
 _PROTOCOLS = {
@@ -24,34 +25,13 @@ _PROTOCOLS = {
 }
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
+_positive_int = int_at_least(0, "a count")
 
 
-def _rate(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"a rate is between 0 and 1, got {text}")
-    return v
+_rate = float_in(0, 1, "a rate")
 
 
-def _iou(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"IoU is in (0, 1], got {text}")
-    return v
+_iou = float_in(0, 1, "IoU", high_inclusive=True)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

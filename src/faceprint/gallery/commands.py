@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from ..cli_args import int_at_least
 from ..errors import FaceprintError, GalleryError, InputError, ModelMismatchError
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -141,14 +142,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------
-def _top(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("--top must be at least 1")
-    return value
+_top = int_at_least(1, "--top")
 
 
 def register(sub: Any) -> None:
