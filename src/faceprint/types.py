@@ -39,6 +39,8 @@ def _json_safe(value: Any) -> Any:
         return value if np.isfinite(value) else None
     if isinstance(value, list):
         return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
     return value
 
 

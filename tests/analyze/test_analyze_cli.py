@@ -77,7 +77,12 @@ def test_unknown_extra_is_a_usage_error(capsys, files):
 
 
 def test_unsolvable_pose_is_null_in_json():
-    from faceprint.analyzers.commands import _finite
+    import numpy as np
+
+    from faceprint.types import Faces
 
     nan = float("nan")
-    assert _finite([{"yaw": nan, "q": {"s": nan, "t": 1.0}}]) == [{"yaw": None, "q": {"s": None, "t": 1.0}}]
+    faces = Faces(np.zeros((1, 4)), np.zeros((1, 5, 2)), np.ones(1), (10, 10))
+    faces = faces.with_column("yaw", np.array([nan])).with_column("q", np.array([{"s": nan, "t": 1.0}], object))
+    rec = faces.to_records()[0]
+    assert rec["yaw"] is None and rec["q"] == {"s": None, "t": 1.0}

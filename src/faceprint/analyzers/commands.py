@@ -62,7 +62,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             _report_error(args, {"file": path}, e)
             continue
         record: dict[str, Any] = {"file": path, "model": analysis.analyzer.model_id,
-                                  "extras": list(analysis.extras), "faces": _finite(faces.to_records())}
+                                  "extras": list(analysis.extras), "faces": faces.to_records()}
         if args.draw:
             out = Path(args.draw) / (Path(path).stem + ".jpg")
             save_image(draw_analysis(image, faces), out)
@@ -72,17 +72,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         else:
             _print(path, record, faces)
     return status
-
-
-def _finite(value: Any) -> Any:
-    """NaN (e.g. a pose the solver could not find) as null: strict JSON has no NaN."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _angle(value: Any) -> str:
