@@ -58,14 +58,18 @@ def detect(image: Any, *, model: str | None = None) -> Faces:
     return _analyzer(model).detect(image)
 
 
-def embed(image: Any, *, model: str | None = None, face: int | None = None) -> np.ndarray:
-    """The (D,) unit embedding of one face: the largest, or `face` (index, largest first)."""
-    return _analyzer(model).choose_face(image, face).embedding
+def embed(image: Any, *, model: str | None = None, face: int | None = None, face_rule: str = "largest"
+          ) -> np.ndarray:
+    """The (D,) unit embedding of one face: `face` (index, largest first), else the one
+    `face_rule` picks ("largest", or "central" for centred crops)."""
+    return _analyzer(model).choose_face(image, face, face_rule).embedding
 
 
-def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, threshold: float | None = None) -> Verdict:
-    """Whether the largest faces of `a` and `b` are the same person, at the threshold calibrated for `fmr`."""
-    return _analyzer(model).verify(a, b, fmr=fmr, threshold=threshold)[0]
+def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, threshold: float | None = None,
+           face_rule: str = "largest") -> Verdict:
+    """Whether the faces of `a` and `b` (the largest, or per `face_rule`) are the same person,
+    at the threshold calibrated for `fmr`."""
+    return _analyzer(model).verify(a, b, fmr=fmr, threshold=threshold, rule=face_rule)[0]
 
 
 def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
