@@ -163,19 +163,25 @@ class Gallery:
 
     # -- enrollment ----------------------------------------------------------------------
     def enroll(self, name: str, images: Sequence[Any], *, metadata: dict[str, Any] | None = None,
-               append: bool = False) -> Enrollment:
-        """Enroll one identity from one or more photos (the largest face of each); all or nothing."""
+               append: bool = False, sources: Sequence[str] | None = None) -> Enrollment:
+        """Enroll one identity from one or more photos (the largest face of each); all or nothing.
+
+        `sources` names the photos in the store (default: their paths, or a description of
+        bytes and arrays); the service passes the uploads' file names.
+        """
         from ..image import describe_source, load_image
 
         check_name(name)
         if isinstance(images, (str, bytes, os.PathLike, np.ndarray)) or not len(images):
             raise InputError("enroll needs a list of one or more photos")
+        if sources is not None and len(sources) != len(images):
+            raise InputError(f"{len(images)} photos but {len(sources)} source names")
         analyzer = self.analyzer()
         meta = self.store.meta()
         if meta is not None:
             self._check_model(analyzer.model_id, meta)
         vectors, templates, photos = [], [], []
-        for image in images:
+        for k, image in enumerate(images):
             what = describe_source(image)
             pixels = load_image(image)
             faces = analyzer.analyze(pixels)
@@ -186,7 +192,8 @@ class Gallery:
             if any(t.digest == digest for t in templates):
                 raise DuplicateError(f"{what}: the same photo is given twice; nothing was enrolled")
             vectors.append(faces.embeddings[0])
-            source = str(image) if isinstance(image, (str, os.PathLike)) else what
+            source = (sources[k] if sources is not None
+                      else str(image) if isinstance(image, (str, os.PathLike)) else what)
             templates.append(NewTemplate(faces.embeddings[0], source, digest, box))
             photos.append({"file": source, "faces_found": len(faces), "face": 0,
                            "face_rule": "only" if len(faces) == 1 else "largest", "box": list(box)})

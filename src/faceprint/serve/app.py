@@ -1,0 +1,283 @@
+"""The FastAPI application: routes, authentication, limits, errors, metrics.
+
+Images arrive only as multipart uploads and are decoded from their bytes; no route takes a
+path or URL, so the service never opens a file or fetches an address a client names.
+JSON answers use the CLI's field names.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Security, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import FaceprintError, InputError
+from .config import ServeConfig
+from .http_errors import ServiceError, body, from_faceprint
+from .keys import KeyStore
+from .limits import BodyLimit, Timing
+from .metrics import Metrics
+from .runner import InferenceRunner
+
+log = logging.getLogger("faceprint.serve")
+WEB = Path(__file__).with_name("web")
+CALIBRATED_FMRS = (1e-2, 1e-3, 1e-4)
+
+
+def threshold_meaning(fmr: float | None) -> str:
+    """What a calibrated threshold means, in words a person reads."""
+    if fmr is None:
+        return "threshold given by hand: no measured false-match rate"
+    return f"1 in {round(1 / fmr):,} different people score this high"
+
+
+class Service:
+    """What the routes share: loaded once in the lifespan (or handed in by the caller)."""
+
+    def __init__(self, config: ServeConfig, analyzer: Any = None, gallery: Any = None) -> None:
+        self.config = config
+        self.limits = config.limits
+        self.analyzer = analyzer
+        self.gallery = gallery
+        self._owns_gallery = gallery is None
+        self.keys = KeyStore(config.keys_path())
+        self.metrics = Metrics()
+        self.runner = InferenceRunner(config.limits)
+
+    def open(self) -> None:
+        if self.analyzer is None:
+            from ..pipeline import Analyzer
+
+            self.analyzer = Analyzer.from_name(self.config.model)
+        if self.gallery is None:
+            from ..gallery import open_gallery
+
+            uri = self.config.gallery_uri()
+            if "://" not in uri and ":" not in uri.split("/")[0]:
+                Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            self.gallery = open_gallery(uri, self.analyzer, create=True)
+
+    def close(self) -> None:
+        if self._owns_gallery and self.gallery is not None:
+            self.gallery.close()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        from ..image import load_image
+
+        return load_image(data, max_pixels=self.limits.max_pixels)
+
+
+def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, gallery: Any = None) -> FastAPI:
+    """The app; pass `analyzer`/`gallery` to reuse loaded ones (tests, embedding in another app)."""
+    config = config or ServeConfig()
+    service = Service(config, analyzer, gallery)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        service.open()
+        yield
+        service.close()
+
+    app = FastAPI(title="faceprint", version=_version(), lifespan=lifespan,
+                  description="Offline face detection, verification and 1:N identification. "
+                              "Every failure answers `{\"error\": {\"code\", \"message\"}}`.")
+    app.state.service = service
+    _install_errors(app)
+    app.include_router(_api(service), prefix="/v1")
+    _install_pages(app, service)
+    # Outermost first: Timing sees every answer, BodyLimit stops oversized uploads early.
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
+    app.add_middleware(Timing, metrics=service.metrics)
+    return app
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+# -- errors ----------------------------------------------------------------------------------
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(FaceprintError)
+    async def _faceprint(request: Request, e: FaceprintError) -> JSONResponse:
+        status, payload = from_faceprint(e)
+        gallery = request.app.state.service.gallery
+        if gallery is not None:  # the gallery's location is the operator's business, not the client's
+            payload["error"]["message"] = payload["error"]["message"].replace(gallery.uri, "the gallery")
+        return JSONResponse(payload, status)
+
+    @app.exception_handler(ServiceError)
+    async def _service(_: Request, e: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        return JSONResponse(body(e.code, e.message), e.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, e: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in e.errors():
+            where = ".".join(str(x) for x in err.get("loc", ())[1:]) or "request"
+            parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        return JSONResponse(body("bad_request", "; ".join(parts) or "invalid request"), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(e.status_code, "bad_request")
+        return JSONResponse(body(code, str(e.detail)), e.status_code, headers=getattr(e, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, e: Exception) -> JSONResponse:
+        log.exception("unexpected error")  # the operator's log gets the traceback; the client never does
+        return JSONResponse(body("internal", "internal error; the server log has the details"), 500)
+
+
+# -- the API ---------------------------------------------------------------------------------
+_bearer = HTTPBearer(auto_error=False, description="an API key from `faceprint keys create NAME`")
+
+Image = Annotated[UploadFile, File(description="an image file (JPEG, PNG, WebP, BMP, TIFF...)")]
+Fmr = Annotated[Literal["0.01", "0.001", "0.0001", "1e-2", "1e-3", "1e-4"],
+                Form(description="false-match rate the threshold is calibrated for")]
+FaceRule = Annotated[Literal["largest", "central"], Form(description="which face when there are several")]
+FaceIndex = Annotated[int | None, Form(ge=0, le=10_000, description="face index, largest first")]
+
+
+async def _read(upload: UploadFile, field: str) -> bytes:
+    data = await upload.read()
+    if not data:
+        raise ServiceError("bad_image", f"{field}: the uploaded file is empty")
+    return data
+
+
+def _api(service: Service) -> APIRouter:
+    def authorize(creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> None:
+        if not service.config.auth or not service.keys.any():
+            return
+        if creds is None:
+            raise ServiceError("unauthorized", "this service needs an API key: Authorization: Bearer KEY")
+        if service.keys.check(creds.credentials) is None:
+            raise ServiceError("unauthorized", "the API key is not valid")
+
+    router = APIRouter(dependencies=[Depends(authorize)])
+    limits = service.limits
+
+    @router.post("/detect", summary="Faces in an image: boxes, 5 landmarks, scores (largest first)")
+    async def detect(image: Image) -> dict[str, Any]:
+        data = await _read(image, "image")
+
+        def work() -> dict[str, Any]:
+            faces = service.analyzer.detector.detect(service.decode(data))
+            return {"detector": faces.detector, "faces_found": len(faces),
+                    "truncated": len(faces) > limits.max_faces, "faces": faces[:limits.max_faces].to_records()}
+        return await service.runner.run(work)
+
+    @router.post("/embed", summary="The embedding of one face (the largest, or `face`)")
+    async def embed(image: Image, face: FaceIndex = None, face_rule: FaceRule = "largest") -> dict[str, Any]:
+        data = await _read(image, "image")
+
+        def work() -> dict[str, Any]:
+            choice = service.analyzer.choose_face(service.decode(data), face, face_rule)
+            return {"model": service.analyzer.model_id, "dim": int(choice.embedding.shape[0]),
+                    "embedding": [round(float(v), 7) for v in choice.embedding], **choice.to_dict()}
+        return await service.runner.run(work)
+
+    @router.post("/verify", summary="Are the faces of two images the same person?")
+    async def verify(image_a: Image, image_b: Image, fmr: Fmr = "1e-3", face_rule: FaceRule = "largest",
+                     face_a: FaceIndex = None, face_b: FaceIndex = None) -> dict[str, Any]:
+        rate = float(fmr)
+        service.analyzer.threshold(rate)  # an uncalibrated rate fails before any model work
+        a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
+
+        def work() -> dict[str, Any]:
+            verdict, ca, cb = service.analyzer.verify(service.decode(a), service.decode(b), fmr=rate,
+                                                      face_a=face_a, face_b=face_b, rule=face_rule)
+            rec = verdict.to_dict()
+            rec["meaning"] = threshold_meaning(verdict.fmr)
+            rec["face_a"], rec["face_b"] = _choice(ca, limits.max_faces), _choice(cb, limits.max_faces)
+            return rec
+        return await service.runner.run(work)
+
+    @router.post("/identify", summary="Who is in the image? Every face (largest first): a name or null")
+    async def identify(image: Image, top: Annotated[int, Form(ge=1, le=100)] = 5, fmr: Fmr = "1e-3"
+                       ) -> dict[str, Any]:
+        rate = float(fmr)
+        data = await _read(image, "image")
+
+        def work() -> dict[str, Any]:
+            answers = service.gallery.identify(service.decode(data), top=top, fmr=rate)
+            return {"faces_found": len(answers), "truncated": len(answers) > limits.max_faces,
+                    "meaning": threshold_meaning(rate),
+                    "faces": [a.to_dict() for a in answers[:limits.max_faces]]}
+        return await service.runner.run(work)
+
+    @router.post("/identities", status_code=201, summary="Enroll a person from one or more photos")
+    async def enroll(name: Annotated[str, Form(min_length=1, max_length=200)],
+                     image: Annotated[list[UploadFile], File(description="one or more photos of the person")],
+                     append: Annotated[bool, Form(description="add to an existing identity")] = False
+                     ) -> dict[str, Any]:
+        if len(image) > limits.max_images:
+            raise InputError(f"at most {limits.max_images} photos per enrollment, got {len(image)}")
+        blobs = [await _read(f, "image") for f in image]
+        names = [_upload_name(f, i) for i, f in enumerate(image)]
+
+        def work() -> dict[str, Any]:
+            pixels = [service.decode(d) for d in blobs]
+            return service.gallery.enroll(name, pixels, append=append, sources=names).to_dict()
+        return await service.runner.run(work)
+
+    @router.get("/identities", summary="Everyone enrolled")
+    async def identities() -> dict[str, Any]:
+        people = [i.to_dict() for i in service.gallery.identities()]
+        meta = service.gallery.meta
+        return {"count": len(people), "model": meta.model_id if meta else service.analyzer.model_id,
+                "identities": people}
+
+    @router.get("/identities/{name:path}", summary="One enrolled person and their templates")
+    async def show(name: str) -> dict[str, Any]:
+        return service.gallery.show(name).to_dict()
+
+    @router.delete("/identities/{name:path}", summary="Remove a person and all their templates")
+    async def remove(name: str) -> dict[str, Any]:
+        return {"removed": service.gallery.remove(name).to_dict()}
+
+    return router
+
+
+def _choice(choice: Any, max_faces: int) -> dict[str, Any]:
+    d = choice.to_dict()
+    d["boxes"] = [[round(float(v), 2) for v in b] for b in choice.faces.boxes[:max_faces]]
+    return d
+
+
+def _upload_name(upload: UploadFile, i: int) -> str:
+    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]  # a label only: never opened
+    return "".join(ch for ch in name if ch.isprintable())[:200] or f"upload-{i + 1}"
+
+
+# -- pages, health, metrics ------------------------------------------------------------------
+def _install_pages(app: FastAPI, service: Service) -> None:
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    @app.get("/healthz", summary="Liveness, the loaded model, and whether API keys are required")
+    async def healthz() -> dict[str, Any]:
+        a = service.analyzer
+        return {"status": "ok", "model": a.model_id, "pipeline": a.calibration_name,
+                "identities": len(service.gallery), "auth": bool(service.config.auth and service.keys.any()),
+                "fmrs": list(CALIBRATED_FMRS), "version": _version()}
+
+    @app.get("/metrics", response_class=PlainTextResponse, summary="Request counts and latencies (Prometheus)")
+    async def metrics() -> PlainTextResponse:
+        service.metrics.in_flight = service.runner.waiting
+        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")

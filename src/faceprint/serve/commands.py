@@ -1,0 +1,108 @@
+"""`faceprint serve` and `faceprint keys create|list|revoke`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cli_args import float_in, int_at_least
+from ..errors import InputError
+
+EXIT_OK = 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .app import create_app
+    except ImportError as e:
+        raise InputError(f"the service needs its extras ({e.name} is missing): pip install 'faceprint[serve]'") from None
+    from .config import Limits, ServeConfig
+    from .keys import KeyStore
+
+    limits = Limits(max_body_bytes=args.max_body_mb * 1024 * 1024, max_pixels=args.max_pixels,
+                    max_faces=args.max_faces, timeout_s=args.timeout, max_concurrent=args.concurrency)
+    config = ServeConfig(model=args.model, gallery=args.gallery, keys=args.keys, auth=not args.no_auth,
+                         host=args.host, limits=limits)
+    keys = KeyStore(config.keys_path())
+    config.check_exposure(keys.any())
+    # Models and gallery open here, before the server starts, so a bad model name or a
+    # gallery made by another model is one clear line and exit 2, not a failed lifespan.
+    from ..pipeline import Analyzer
+    from .app import Service
+
+    analyzer = Analyzer.from_name(args.model)
+    probe = Service(config, analyzer)
+    probe.open()
+    gallery = probe.gallery
+    auth = "API key required" if config.auth and keys.any() else "no API keys: open to this machine only"
+    shown = "localhost" if config.host in ("127.0.0.1", "::1") else config.host
+    print(f"faceprint: serving http://{shown}:{args.port}/  (model {analyzer.calibration_name}, "
+          f"gallery {config.gallery_uri()} with {len(gallery)} identities, {auth}; API docs at /docs)",
+          file=sys.stderr, flush=True)
+    app = create_app(config, analyzer=analyzer, gallery=gallery)
+    try:
+        uvicorn.run(app, host=config.host, port=args.port, log_level=args.log_level, server_header=False)
+    finally:
+        gallery.close()
+    return EXIT_OK
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from ..cli import _emit
+    from .config import default_keys
+    from .keys import KeyStore
+
+    store = KeyStore(args.keys or default_keys())
+    if args.action == "create":
+        if not args.name:
+            raise InputError("keys create needs a NAME")
+        key = store.create(args.name)
+        if args.json:
+            _emit({"name": args.name, "key": key, "file": str(store.path)})
+        else:
+            print(key)
+            print(f"(key {args.name!r} stored as a hash in {store.path}; this is the only time it is shown)",
+                  file=sys.stderr)
+    elif args.action == "list":
+        for entry in store.names():
+            _emit(entry) if args.json else print(f"{entry['name']}\t{entry['hint']}\t{entry['created']}")
+    else:
+        if not args.name:
+            raise InputError("keys revoke needs a NAME")
+        store.revoke(args.name)
+        _emit({"revoked": args.name}) if args.json else print(f"revoked {args.name!r}")
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    help_ = "run the HTTP API and web page (models loaded once; see /docs)"
+    p = subparsers.add_parser("serve", help=help_, description=help_)
+    p.set_defaults(func=cmd_serve)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int_at_least(0, "a port"), default=8000)
+    p.add_argument("--model", default=None, help="pipeline name (see `faceprint models`); default: accurate")
+    p.add_argument("--gallery", default=None, help="gallery path or URI (default: $FACEPRINT_HOME/gallery.db, "
+                   "i.e. ~/.local/share/faceprint/gallery.db)")
+    p.add_argument("--keys", default=None, help="API key file (default: $FACEPRINT_KEYS or "
+                   "~/.local/share/faceprint/keys.json)")
+    p.add_argument("--no-auth", action="store_true", help="ignore API keys (only allowed on a loopback host)")
+    p.add_argument("--max-body-mb", type=int_at_least(1, "--max-body-mb"), default=20)
+    p.add_argument("--max-pixels", type=int_at_least(1, "--max-pixels"), default=40_000_000)
+    p.add_argument("--max-faces", type=int_at_least(1, "--max-faces"), default=50,
+                   help="faces answered per image (largest first)")
+    p.add_argument("--timeout", type=float_in(0, 3600, "--timeout", high_inclusive=True), default=30.0,
+                   help="seconds per request, queueing included")
+    p.add_argument("--concurrency", type=int_at_least(1, "--concurrency"), default=2,
+                   help="model inferences run at once (default 2)")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+
+    help_ = "manage the service's API keys (only their hashes are stored)"
+    p = subparsers.add_parser("keys", help=help_, description=help_)
+    p.set_defaults(func=cmd_keys)
+    p.add_argument("action", choices=("create", "list", "revoke"))
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--keys", default=None, help="key file (default: $FACEPRINT_KEYS or ~/.local/share/faceprint/keys.json)")
+    p.add_argument("--json", action="store_true")

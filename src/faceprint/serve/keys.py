@@ -1,0 +1,113 @@
+"""API keys: `faceprint keys create NAME` prints a key once; only its SHA-256 is stored.
+
+Keys are 256-bit random tokens, so a plain SHA-256 (not a slow password hash) is enough to
+make a stolen key file useless. The file is JSON, written atomically with mode 0600; the
+service re-reads it when it changes, so keys created or revoked apply without a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+PREFIX = "fp_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class KeyStore:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._entries: list[dict[str, Any]] = []
+
+    # -- reading -------------------------------------------------------------------------
+    def _load(self) -> list[dict[str, Any]]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._stamp, self._entries = None, []
+            return self._entries
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                entries = data["keys"]
+                if not isinstance(entries, list) or not all(isinstance(e, dict) and "sha256" in e for e in entries):
+                    raise ValueError("bad entries")
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise InputError(f"key file {self.path} is unreadable ({e}); fix or remove it") from None
+            self._stamp, self._entries = stamp, entries
+        return self._entries
+
+    def any(self) -> bool:
+        with self._lock:
+            return bool(self._load())
+
+    def names(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"name": e["name"], "created": e.get("created"), "hint": e.get("hint")} for e in self._load()]
+
+    def check(self, key: str | None) -> str | None:
+        """The name of the key, or None when it is not a valid key."""
+        if not key:
+            return None
+        d = _digest(key)
+        with self._lock:
+            entries = self._load()
+        found = None
+        for e in entries:  # compare with every entry in constant time: no early exit to time
+            if hmac.compare_digest(d, str(e["sha256"])):
+                found = e["name"]
+        return found
+
+    # -- writing -------------------------------------------------------------------------
+    def create(self, name: str) -> str:
+        """Make a key named `name`; returns the key (shown once, never stored)."""
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise InputError(f"key name {name!r}: 1-64 letters, digits, '_', '.', '@' or '-'")
+        key = PREFIX + secrets.token_urlsafe(32)
+        with self._lock:
+            entries = list(self._load())
+            if any(e["name"] == name for e in entries):
+                raise InputError(f"a key named {name!r} exists; revoke it first")
+            entries.append({"name": name, "sha256": _digest(key), "hint": key[:7] + "...",
+                            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            self._write(entries)
+        return key
+
+    def revoke(self, name: str) -> None:
+        with self._lock:
+            entries = list(self._load())
+            kept = [e for e in entries if e["name"] != name]
+            if len(kept) == len(entries):
+                raise InputError(f"no key named {name!r} in {self.path}")
+            self._write(kept)
+
+    def _write(self, entries: list[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"faceprint_keys": 1, "keys": entries}, f, indent=1)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._stamp = None  # re-read on next use
