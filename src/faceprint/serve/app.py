@@ -159,7 +159,7 @@ async def _read(upload: UploadFile, field: str) -> bytes:
 
 def _api(service: Service) -> APIRouter:
     def authorize(creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> None:
-        if not service.config.auth or not service.keys.any():
+        if not service.config.auth or not service.keys.required():
             return
         if creds is None:
             raise ServiceError("unauthorized", "this service needs an API key: Authorization: Bearer KEY")
@@ -274,7 +274,7 @@ def _install_pages(app: FastAPI, service: Service) -> None:
     async def healthz() -> dict[str, Any]:
         a = service.analyzer
         return {"status": "ok", "model": a.model_id, "pipeline": a.calibration_name,
-                "identities": len(service.gallery), "auth": bool(service.config.auth and service.keys.any()),
+                "identities": len(service.gallery), "auth": bool(service.config.auth and service.keys.required()),
                 "fmrs": list(CALIBRATED_FMRS), "version": _version()}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Request counts and latencies (Prometheus)")

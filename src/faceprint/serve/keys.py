@@ -59,6 +59,13 @@ class KeyStore:
         with self._lock:
             return bool(self._load())
 
+    def required(self) -> bool:
+        """Keys are required once a key file exists, even when its last key was revoked:
+        revoking every key locks the API rather than opening it."""
+        with self._lock:
+            self._load()  # a malformed file is an error, not "no keys"
+            return self.path.exists()
+
     def names(self) -> list[dict[str, Any]]:
         with self._lock:
             return [{"name": e["name"], "created": e.get("created"), "hint": e.get("hint")} for e in self._load()]
