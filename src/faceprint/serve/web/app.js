@@ -40,7 +40,7 @@ async function drawPhoto(canvas, file, boxes, chosen, labels) {
     const isChosen = chosen === undefined || chosen === i;
     ctx.lineWidth = isChosen ? 3 : 1.5;
     ctx.strokeStyle = isChosen ? "#2ecc71" : "#f1c40f";
-    ctx.strokeRect(b[0] * scale, b[1] * scale, b[2] * scale, b[3] * scale);
+    ctx.strokeRect(b[0] * scale, b[1] * scale, (b[2] - b[0]) * scale, (b[3] - b[1]) * scale);  // x1 y1 x2 y2
     const label = labels && labels[i];
     if (label) {
       ctx.font = "bold 14px system-ui";
@@ -108,6 +108,7 @@ async function refreshPeople() {
     const list = $("people");
     list.replaceChildren();
     $("people-count").textContent = "(" + r.count + ")";
+    if (pipeline) $("model").textContent = "model " + pipeline + " · " + r.count + " enrolled";
     for (const person of r.identities) {
       const li = document.createElement("li");
       li.textContent = person.identity + " — " + person.templates + " photo(s)";
@@ -187,11 +188,14 @@ for (const tab of document.querySelectorAll(".tab")) {
 
 $("key-save").addEventListener("click", () => {
   sessionStorage.setItem(KEY, $("api-key").value.trim());
+  $("key-box").hidden = true;  // shown again if the service refuses the key
   showError("");
   refreshPeople();
 });
 
+let pipeline = "";
 fetch("/healthz").then((r) => r.json()).then((h) => {
+  pipeline = h.pipeline;
   $("model").textContent = "model " + h.pipeline + " · " + h.identities + " enrolled";
   if (h.auth && !apiKey()) $("key-box").hidden = false;
 }).catch(() => showError("the service cannot be reached"));
