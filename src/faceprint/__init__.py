@@ -22,7 +22,7 @@ __all__ = [
     "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
     "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
     "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
-    "Gallery", "open_gallery", "analyze",
+    "Gallery", "open_gallery", "analyze", "explain",
 ]
 
 _analyzers: dict[str, Any] = {}
@@ -80,3 +80,14 @@ def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
     """
     from .analyzers import analysis_for
     return analysis_for(_analyzer(model), extras)(image)
+
+
+def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face_rule: str = "largest") -> Any:
+    """Why the faces of `a` and `b` match or not: an `Explanation` with the verdict, maps of
+    where they look alike and where they differ, per-region shares and a sentence.
+    `.to_dict()` is JSON-ready; `faceprint.explain.render(e)` draws it (see docs/explain.md)."""
+    from .explain.explanation import explain as run
+    return run(_analyzer(model), a, b, fmr=fmr, face_rule=face_rule)
+
+
+_explain_verb = explain  # importing the `explain` subpackage rebinds the name; the module stays callable
