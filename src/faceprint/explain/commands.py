@@ -1,0 +1,55 @@
+"""`faceprint explain A B --out map.png [--json] [--model M] [--fmr R] [--face-rule largest|central]`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the `explain` subcommand to the `faceprint` parser's subparsers."""
+    from ..cli_args import float_in
+    from ..types import FACE_RULES
+
+    help_ = "why two faces match or not: a picture of where they look alike and differ, per-region drops"
+    p = subparsers.add_parser("explain", help=help_, description=help_ + ". The maps come from hiding parts "
+                              "of each face and re-measuring the similarity (works for every pipeline); "
+                              "see docs/explain.md for how faithful they are.")
+    p.set_defaults(func=cmd_explain)
+    p.add_argument("images", nargs=2, metavar="IMAGE")
+    p.add_argument("--out", metavar="FILE.png", help="write the side-by-side picture here")
+    p.add_argument("--json", action="store_true", help="one JSON object: verdict, regions, sentence, map shapes")
+    p.add_argument("--model", default=None, help="pipeline name (see `faceprint models`); default: accurate")
+    p.add_argument("--fmr", type=float_in(0, 1, "a false-match rate"), default=1e-3,
+                   help="false-match rate the verdict's threshold is calibrated for (default 1e-3)")
+    p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
+                   help="which face when there are several: largest (default) or central (centred crops)")
+    return p
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ..cli import EXIT_OK, _emit
+    from ..image import save_image
+    from ..pipeline import Analyzer
+    from .explanation import explain
+    from .render import render
+
+    analyzer = Analyzer.from_name(args.model)
+    analyzer.threshold(args.fmr)  # an uncalibrated FMR is a usage error before any model work
+    e = explain(analyzer, args.images[0], args.images[1], fmr=args.fmr, face_rule=args.face_rule)
+    record = {"path_a": args.images[0], "path_b": args.images[1], **e.to_dict()}
+    if args.out:
+        save_image(render(e), args.out)
+        record["out"] = args.out
+    if args.json:
+        _emit(record)
+        return EXIT_OK
+    word = "same person" if e.same else "different people"
+    print(f"{word}: similarity {e.similarity:.4f} vs threshold {e.threshold:.4f} (FMR {e.fmr:g}, {e.model})")
+    print(e.sentence)
+    for r in e.regions:
+        like = "" if r["likeness"] is None else f"  likeness {r['likeness']:+.2f}"
+        print(f"  {r['name']:20} hiding it changes the similarity by {-r['drop']:+.3f}{like}")
+    if args.out:
+        print(f"wrote {args.out} ({e.seconds:.1f} s)")
+    return EXIT_OK
