@@ -31,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     from .classical import add_parser as add_classical
 
     add_classical(sub)
+    from .serve import add_parser as add_serve
+
+    add_serve(sub)
+    from .explain import add_parser as add_explain
+
+    add_explain(sub)
     g = sub.add_parser("gallery", help="gallery scale: enroll, exact vs faiss vs HNSW latency, recall, memory")
     from .gallery import add_arguments as add_gallery
 
@@ -40,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         from .gallery import run as run_gallery
 
         return run_gallery(args)
+    if args.name == "explain":
+        from .explain import run as run_explain
+
+        return run_explain(args)
     if args.name == "classical":
         from .classical import run as run_classical
 
@@ -48,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from .quality import run as run_quality
 
         return run_quality(args)
+    if args.name == "serve":
+        from .serve import run as run_serve
+
+        return run_serve(args)
     if args.name == "cluster":
         from .cluster import run as run_cluster
 
