@@ -82,6 +82,19 @@ def test_embed_matches_the_library(make_client, photos):
     np.testing.assert_allclose(body["embedding"], lib, atol=1e-6)
 
 
+def test_analyze_matches_the_cli_fields(make_client, photos, fast):
+    from faceprint.analyzers import analysis_for
+
+    c = make_client()
+    body = c.post("/v1/analyze", files={"image": ("a.jpg", photos["astronaut"])}).json()
+    expected = analysis_for(fast)(photos["astronaut"]).to_records()
+    assert body["faces_found"] == 1 and body["extras"] == []
+    assert set(body["faces"][0]) == set(expected[0]) and {"quality", "quality_reasons", "yaw"} <= set(expected[0])
+    assert body["faces"][0]["quality"] == pytest.approx(expected[0]["quality"], abs=1e-4)
+    assert_error(c.post("/v1/analyze", data={"extras": "horoscope"}, files={"image": ("a.jpg", photos["astronaut"])}),
+                 400, "unknown_model")
+
+
 def test_max_faces_limits_the_answer(make_client, photos):
     c = make_client(max_faces=1)
     body = c.post("/v1/detect", files={"image": ("a.jpg", photos["two_people"])}).json()

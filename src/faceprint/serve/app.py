@@ -218,6 +218,23 @@ def _api(service: Service) -> APIRouter:
                     "faces": [a.to_dict() for a in answers[:limits.max_faces]]}
         return await service.runner.run(work)
 
+    @router.post("/analyze", summary="Quality with reasons and head pose per face; optional extras")
+    async def analyze(image: Image, extras: Annotated[str, Form(
+            max_length=100, description="comma-separated optional analyses: landmarks, age_gender, emotion "
+            "(each must be installed on the server; age, gender and emotion are unreliable guesses)")] = ""
+            ) -> dict[str, Any]:
+        from ..analyzers import analysis_for
+
+        analysis = analysis_for(service.analyzer, extras)  # an unknown or missing extra fails before any work
+        data = await _read(image, "image")
+
+        def work() -> dict[str, Any]:
+            pixels = service.decode(data)
+            faces = analysis.assess(pixels, service.analyzer.detector.detect(pixels))
+            return {"model": service.analyzer.model_id, "extras": list(analysis.extras), "faces_found": len(faces),
+                    "truncated": len(faces) > limits.max_faces, "faces": faces[:limits.max_faces].to_records()}
+        return await service.runner.run(work)
+
     @router.post("/identities", status_code=201, summary="Enroll a person from one or more photos")
     async def enroll(name: Annotated[str, Form(min_length=1, max_length=200)],
                      image: Annotated[list[UploadFile], File(description="one or more photos of the person")],
