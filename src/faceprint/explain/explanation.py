@@ -70,16 +70,18 @@ class Pair:
     embeddings: tuple[np.ndarray, np.ndarray]  # unoccluded, on the views
 
 
-def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, face_rule: str = "largest",
-            face_a: int | None = None, face_b: int | None = None) -> Pair:
+def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+            face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None) -> Pair:
     img_a, img_b = load_image(a), load_image(b)
-    verdict, ca, cb = analyzer.verify(img_a, img_b, fmr=fmr, face_a=face_a, face_b=face_b, rule=face_rule)
+    verdict, ca, cb = analyzer.verify(img_a, img_b, fmr=fmr, threshold=threshold, face_a=face_a, face_b=face_b,
+                                      rule=face_rule)
     va, vb = FaceView.around(img_a, ca.faces, ca.index), FaceView.around(img_b, cb.faces, cb.index)
     return Pair(verdict, (ca, cb), (va, vb), (va.embed(analyzer.embedder)[0], vb.embed(analyzer.embedder)[0]))
 
 
-def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, face_rule: str = "largest",
-            face_a: int | None = None, face_b: int | None = None, grid: int = 7) -> Explanation:
+def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+            face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None,
+            grid: int = 7) -> Explanation:
     """Explain the verdict of `analyzer` on the faces of images `a` and `b` by occlusion.
 
     Each face is hidden patch by patch (grid x grid feathered patches of its aligned crop,
@@ -88,7 +90,7 @@ def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_F
     single-face embeddings.
     """
     start = time.perf_counter()
-    pair = prepare(analyzer, a, b, fmr=fmr, face_rule=face_rule, face_a=face_a, face_b=face_b)
+    pair = prepare(analyzer, a, b, fmr=fmr, threshold=threshold, face_rule=face_rule, face_a=face_a, face_b=face_b)
     return explain_pair(analyzer, pair, grid=grid, start=start)
 
 
