@@ -50,6 +50,9 @@ def test_same_person_explained_with_regions_sentence_and_picture(same_pair, tmp_
     assert d["sentence"].startswith("The similarity comes most from the ")
     assert any(r["name"] in d["sentence"] for r in d["regions"] if r["drop"] == max(x["drop"] for x in d["regions"]))
     assert d["maps"]["shape"] == [112, 112] and np.array(d["maps"]["patch_contribution_a"]).shape == (7, 7)
+    # xCos-style SFace patch split: exact (its cells and constant add up to the similarity).
+    assert d["xcos"]["similarity"] == pytest.approx(e.similarity, abs=1e-4)
+    assert np.array(d["xcos"]["local_cosine"]).shape == (7, 7)
     picture = render(e)
     assert picture.ndim == 3 and picture.shape[1] == 4 * 224 and picture.std() > 20
 
@@ -71,6 +74,7 @@ def test_a_face_with_itself_is_uniformly_alike(fast, astronaut, same_pair):
         assert np.abs(like - 1).max() < 1e-3  # uniform: coefficient of variation ~0
         assert maps.contribution.min() >= -1e-6  # no "differ" mass
     assert all(r["drop"] >= 0 for r in e.regions)
+    assert np.abs(e.patches.local_cosine - 1).max() < 1e-4  # the xCos map: every cell alike
     # A mirrored, rescaled copy is nearly itself: still alike nearly everywhere, barely any differ mass.
     for maps in (same_pair.a, same_pair.b):
         differ = -np.clip(maps.contribution, None, 0).sum() / np.abs(maps.contribution).sum()
@@ -112,6 +116,7 @@ def test_every_kind_of_embedder_is_explained(name, fast, accurate, astronaut, co
     e = explain(analyzer, astronaut, copy_of, grid=2, threshold=None if name == "accurate" else 0.5)
     assert e.a.patch_contribution.shape == (2, 2) and np.isfinite(e.a.contribution).all()
     assert e.regions[0]["drop"] > 0
+    assert (e.patches is not None) == (name == "accurate")  # the SFace patch map only where SFace is used
 
 
 def test_top_level_verb_and_module_stay_callable(astronaut, copy_of, same_pair):

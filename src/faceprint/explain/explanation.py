@@ -45,6 +45,7 @@ class Explanation:
     seconds: float
     grid: int
     faces: dict[str, Any] = field(default_factory=dict)
+    patches: Any = None  # patches.PatchMap when the pipeline embeds with SFace (xCos-style), else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the maps' shapes and per-patch grids, not the pixel maps)."""
@@ -56,6 +57,14 @@ class Explanation:
                      "grid": self.grid,
                      "patch_contribution_a": np.round(self.a.patch_contribution, 5).tolist(),
                      "patch_contribution_b": np.round(self.b.patch_contribution, 5).tolist()},
+            "xcos": None if self.patches is None else {
+                "model": "sface (plain crop: a pipeline that mirrors or fuses scores its own way)",
+                "grid": list(self.patches.local_cosine.shape),
+                "similarity": float(self.patches.contribution_a.sum() + self.patches.constant_a),
+                "local_cosine": np.round(self.patches.local_cosine, 4).tolist(),
+                "contribution_a": np.round(self.patches.contribution_a, 5).tolist(),
+                "contribution_b": np.round(self.patches.contribution_b, 5).tolist(),
+                "constant_a": self.patches.constant_a, "constant_b": self.patches.constant_b},
             **self.faces,
         })
 
@@ -106,7 +115,20 @@ def explain_pair(analyzer: Any, pair: Pair, *, grid: int = 7, start: float | Non
         similarity=verdict.similarity, threshold=verdict.threshold, fmr=verdict.fmr, same=verdict.same,
         model=verdict.model, map_similarity=float(ea @ eb), a=maps_a, b=maps_b, regions=regions,
         sentence=sentence(regions, float(ea @ eb)), seconds=time.perf_counter() - start, grid=grid,
-        faces={"face_a": ca.to_dict(), "face_b": cb.to_dict()})
+        faces={"face_a": ca.to_dict(), "face_b": cb.to_dict()}, patches=_xcos(analyzer, pair))
+
+
+def _xcos(analyzer: Any, pair: Pair) -> Any:
+    """The SFace patch map of the pair's views when the pipeline uses SFace, else None."""
+    from ..embedders.sface import SFaceEmbedder
+    from .patches import sface_patches
+
+    parts = getattr(analyzer.embedder, "parts", [analyzer.embedder])
+    sface = next((p for p in parts if isinstance(p, SFaceEmbedder)), None)
+    if sface is None:
+        return None
+    (va, vb) = pair.views
+    return sface_patches().pair(sface.crops(va.image, va.face)[0], sface.crops(vb.image, vb.face)[0])
 
 
 def _face_maps(r: Any, view: FaceView, centres: np.ndarray, grid: int) -> FaceMaps:
