@@ -56,7 +56,7 @@ def measure(model: str, pairs: list[tuple[str, str]], randoms: int = 3, seed: in
 
     analyzer = Analyzer.from_name(model)
     analyzer.verify(*pairs[0], rule="central")  # warm-up: first-call costs are not the method's
-    rows, skipped, curves_map, curves_rand = [], 0, [], []
+    rows, skipped, curves_map, curves_rand, curves_xcos, auc_xcos = [], 0, [], [], [], []
     for k, (a, b) in enumerate(tqdm(pairs, desc=model, unit="pair", disable=not progress, file=sys.stderr)):
         try:
             t0 = time.perf_counter()
@@ -72,9 +72,17 @@ def measure(model: str, pairs: list[tuple[str, str]], randoms: int = 3, seed: in
         rows.append((d.auc_map, d.auc_random, t1 - t0, t2 - t1, e.similarity))
         curves_map.append(d.by_map)
         curves_rand.append(d.by_random.mean(0))
+        if d.by_xcos is not None:
+            curves_xcos.append(d.by_xcos)
+            auc_xcos.append(d.auc_xcos)
     auc_map, auc_rand, t_verify, t_explain, sims = (np.array(c) for c in zip(*rows))
     diff = auc_map - auc_rand
-    return {"model": analyzer.model_id, "pairs": len(rows), "skipped_no_face": skipped, "randoms": randoms,
+    xcos = {}
+    if auc_xcos and len(auc_xcos) == len(rows):  # SFace pipelines: the xCos-style patch split's order too
+        xcos = {"auc_xcos": bootstrap_mean(np.array(auc_xcos)),
+                "auc_xcos_minus_map": bootstrap_mean(np.array(auc_xcos) - auc_map),
+                "curve_xcos": np.mean(curves_xcos, 0).tolist()}
+    return {**xcos, "model": analyzer.model_id, "pairs": len(rows), "skipped_no_face": skipped, "randoms": randoms,
             "auc_map": bootstrap_mean(auc_map), "auc_random": bootstrap_mean(auc_rand),
             "auc_difference": bootstrap_mean(diff), "pairs_map_better": int((diff < 0).sum()),
             "auc_map_relative": bootstrap_mean(auc_map / sims), "auc_random_relative": bootstrap_mean(auc_rand / sims),
@@ -110,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     print("hidden fraction  " + " ".join(f"{f:5.2f}" for f in res["fractions"]))
     print("map order        " + " ".join(f"{v:5.3f}" for v in res["curve_map"]))
     print("random order     " + " ".join(f"{v:5.3f}" for v in res["curve_random"]))
+    if "auc_xcos" in res:
+        print("xCos split order " + " ".join(f"{v:5.3f}" for v in res["curve_xcos"]))
+        print(f"xCos-style SFace patch split as the order: AUC {ci(res['auc_xcos'])}; minus the occlusion map's "
+              f"{ci(res['auc_xcos_minus_map'])}")
     print(f"time per explanation: median {res['seconds_explain_median']:.2f} s (mean {res['seconds_explain_mean']:.2f}) "
           f"= {res['explain_vs_verify']:.0f}x one verify ({1000 * res['seconds_verify_median']:.0f} ms) in this process")
     return 0

@@ -28,10 +28,15 @@ class Deletion:
     fractions: np.ndarray  # hidden fraction of the canonical frame at each step
     by_map: np.ndarray  # similarity after each step, squares in the map's order
     by_random: np.ndarray  # (randoms, steps + 1): the same for random orders
+    by_xcos: np.ndarray | None = None  # squares in the order of the SFace patch split, when there is one
 
     @property
     def auc_map(self) -> float:
         return float(np.trapezoid(self.by_map, self.fractions))
+
+    @property
+    def auc_xcos(self) -> float | None:
+        return None if self.by_xcos is None else float(np.trapezoid(self.by_xcos, self.fractions))
 
     @property
     def auc_random(self) -> float:
@@ -80,7 +85,11 @@ def deletion(analyzer: Any, pair: Pair, explanation: Explanation, *, cells: int 
     by_map = curve(ranked(explanation.a.contribution), ranked(explanation.b.contribution))
     n = cells * cells
     by_random = np.stack([curve(rng.permutation(n), rng.permutation(n)) for _ in range(randoms)])
-    return Deletion(np.linspace(0, 1, steps + 1), by_map, by_random)
+    by_xcos = None
+    if explanation.patches is not None:  # its 7x7 cells spread over the frame, nearest cell
+        up = lambda g: cv2.resize(g.astype(np.float32), (SIZE, SIZE), interpolation=cv2.INTER_NEAREST)  # noqa: E731
+        by_xcos = curve(ranked(up(explanation.patches.contribution_a)), ranked(up(explanation.patches.contribution_b)))
+    return Deletion(np.linspace(0, 1, steps + 1), by_map, by_random, by_xcos)
 
 
 def bootstrap_mean(values: np.ndarray, *, draws: int = 2000, seed: int = 0) -> tuple[float, float, float]:
