@@ -49,7 +49,10 @@ def threshold_grid(x: np.ndarray, ids: np.ndarray, rates: Sequence[float] = GRID
     rng = np.random.default_rng(seed)
     i, j = rng.choice(ok, pairs), rng.choice(ok, pairs)
     keep = ids[i] != ids[j]
-    sims = np.einsum("ij,ij->i", x[i[keep]], x[j[keep]])
+    i, j = i[keep], j[keep]
+    # In chunks: two (pairs x dim) gathers at once would cost more memory than the clustering.
+    sims = np.concatenate([np.einsum("ij,ij->i", x[i[k:k + 100_000]], x[j[k:k + 100_000]])
+                           for k in range(0, len(i), 100_000)])
     return tuple(sorted({round(float(np.quantile(sims, 1 - r)), 4) for r in rates}))
 
 
