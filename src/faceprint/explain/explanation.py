@@ -1,4 +1,4 @@
-"""`explain(analyzer, a, b)`: why two faces match (or not), as maps, region shares and a sentence."""
+"""`explain(analyzer, a, b)`: why two faces match (or not), as maps, region drops and a sentence."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ class FaceMaps:
 
 @dataclass(frozen=True)
 class Explanation:
+    """The verdict on a pair and why: per-face maps, named-region drops, one sentence."""
+
     similarity: float  # the verdict's similarity (the pipeline on the full photos)
     threshold: float
     fmr: float | None

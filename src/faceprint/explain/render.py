@@ -34,12 +34,12 @@ def colour(likeness: np.ndarray) -> np.ndarray:
     return np.where(t >= 0, _NEUTRAL + t * (_ALIKE - _NEUTRAL), _NEUTRAL - t * (_DIFFER - _NEUTRAL))
 
 
-def overlay(maps: FaceMaps, size: int = PANEL) -> np.ndarray:
+def overlay(aligned: np.ndarray, likeness: np.ndarray, importance: np.ndarray, size: int = PANEL) -> np.ndarray:
     """The aligned face, greyed, with the likeness colours at importance opacity and region outlines."""
-    face = cv2.resize(maps.aligned, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    face = cv2.resize(aligned, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32)
     grey = face.mean(2, keepdims=True) * 0.8 + 25  # grey base: the colours are the map, not the skin
-    like = cv2.resize(np.nan_to_num(maps.likeness, nan=0.0), (size, size), interpolation=cv2.INTER_LINEAR)
-    imp = cv2.resize(np.clip(maps.importance, 0, None), (size, size), interpolation=cv2.INTER_LINEAR)
+    like = cv2.resize(np.nan_to_num(likeness, nan=0.0).astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    imp = cv2.resize(np.clip(importance, 0, None).astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
     alpha = 0.85 * (imp / max(float(imp.max()), 1e-9))[..., None] ** 0.6
     out = grey * (1 - alpha) + colour(like) * alpha
     labels = cv2.resize(region_labels().astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST)
@@ -52,11 +52,23 @@ def render(e: Explanation) -> np.ndarray:
     """RGB picture (H x 4*224) of the explanation, ready for `save_image`."""
     size = PANEL
     faces = [cv2.resize(m.aligned, (size, size), interpolation=cv2.INTER_CUBIC) for m in (e.a, e.b)]
-    strip = np.concatenate([faces[0], overlay(e.a, size), overlay(e.b, size), faces[1]], axis=1)
-    head, foot = 58, 120
+    maps = [overlay(m.aligned, m.likeness, m.importance, size) for m in (e.a, e.b)]
+    strip = np.concatenate([faces[0], maps[0], maps[1], faces[1]], axis=1)
+    xcos = e.patches is not None
+    head, foot = 58, 120 + (size + 4 if xcos else 0)
     canvas = Image.new("RGB", (strip.shape[1], head + size + foot), (255, 255, 255))
     canvas.paste(Image.fromarray(strip), (0, head))
     draw = ImageDraw.Draw(canvas)
+    if xcos:  # SFace's own 7x7 view: local cosine as colour, |its share of the similarity| as opacity
+        p = e.patches
+        row = [overlay(m.aligned, p.local_cosine, np.abs(c), size) for m, c in ((e.a, p.contribution_a),
+                                                                            (e.b, p.contribution_b))]
+        y0 = head + size + 4
+        canvas.paste(Image.fromarray(np.concatenate(row, axis=1)), (size, y0))
+        for i, text in enumerate(("SFace feature cells (xCos-style):", "colour = local cosine of the",
+                                  "two faces' 7x7 features;", "opacity = the cell's exact",
+                                  "share of the similarity")):
+            ImageDraw.Draw(canvas).text((8, y0 + 8 + 18 * i), text, fill=(60, 60, 60), font=_font(13))
     big, small = _font(17), _font(13)
     word = "SAME PERSON" if e.same else "DIFFERENT PEOPLE"
     fmr = (f"threshold {e.threshold:.3f} = 1 false match in {1 / e.fmr:,.0f} impostor pairs"
@@ -64,11 +76,11 @@ def render(e: Explanation) -> np.ndarray:
     draw.text((8, 6), f"{word}: similarity {e.similarity:.3f} vs {fmr}", fill=(0, 0, 0), font=big)
     draw.text((8, 32), f"model {e.model}; maps: hiding a spot of one face and re-measuring the similarity",
               fill=(90, 90, 90), font=small)
-    for i, caption in enumerate(("A", "A: alike / differ", "B: alike / differ", "B")):
+    for i, caption in enumerate(("A", "A: alike / differ (hiding)", "B: alike / differ (hiding)", "B")):
         x = i * size + 4
         draw.rectangle((x - 2, head + 2, x + draw.textlength(caption, font=small) + 3, head + 19), fill=(255, 255, 255))
         draw.text((x, head + 3), caption, fill=(0, 0, 0), font=small)
-    y = head + size + 8
+    y = head + size + (size + 12 if xcos else 8)
     for line in textwrap.wrap(e.sentence, 105)[:3]:
         draw.text((8, y), line, fill=(0, 0, 0), font=small)
         y += 18
