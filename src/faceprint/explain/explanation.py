@@ -12,7 +12,7 @@ from .. import calibration
 from ..image import load_image
 from ..types import _json_safe
 from .occlusion import PATCH, FaceView, occlusion, patch_masks, to_pixels
-from .regions import NAMES, REGIONS, SIZE, region_masks
+from .regions import NAMES, PLURAL, REGIONS, SIZE, region_masks
 
 # Pixels where hiding changes the face's own embedding by less than this fraction of the
 # largest change carry no evidence the model uses: their likeness is undefined (NaN).
@@ -180,5 +180,6 @@ def sentence(regions: list[dict[str, Any]], similarity: float) -> str:
             text += f", then the {alike[1]['name']} ({alike[1]['drop']:.2f})"
     if differ:
         worst = differ[-1]
-        text += f"; the {worst['name']} differs (hiding it raises the similarity by {-worst['drop']:.2f})"
+        verb, it = ("differ", "them") if worst["region"] in PLURAL else ("differs", "it")
+        text += f"; the {worst['name']} {verb} (hiding {it} raises the similarity by {-worst['drop']:.2f})"
     return text + "."

@@ -18,6 +18,7 @@ SIZE = 112  # side of the canonical frame in pixels
 REGIONS = ("surround", "jaw_cheeks", "forehead", "nose", "mouth", "brows", "eyes")
 NAMES = {"eyes": "eye region", "brows": "brows", "nose": "nose", "mouth": "mouth",
          "jaw_cheeks": "jaw and cheeks", "forehead": "forehead", "surround": "hair and background"}
+PLURAL = {"brows", "jaw_cheeks", "surround"}  # names that take "differ", not "differs"
 
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
