@@ -12,8 +12,10 @@ search? Per size:
   then the time to load it back into memory;
 - exact: faceprint's exact search (float32 BLAS in row blocks + top-k), and faiss
   `IndexFlatIP` on the same matrix and probes in the same process (the reference);
+- pq: the product-quantised fast scan with exact re-scoring (faiss, `gallery/pq_index.py`,
+  `index="pq"`): build time, latency, recall@1 against exact search;
 - hnsw: usearch HNSW (default M=32, ef_construction=64, ef_search=256): build time, latency,
-  recall@1 against exact search;
+  recall@1 against exact search (`--hnsw-max 0` skips it: it builds for many minutes);
 - latency p50/p99 for one probe at a time and for batches of 64 (per batch), top-10.
 
 Memory: process peak RSS and each structure's own bytes. Numbers are printed, never asserted.
@@ -21,7 +23,9 @@ Memory: process peak RSS and each structure's own bytes. Numbers are printed, ne
 Uniform random distractors are the hardest case for graph indexes: they have no structure
 to navigate, and the few real templates hang off random neighbours. Measured at 100k
 templates (2 busy cores): M=16/ef_construction 40/ef_search 256 gave recall@1 0.938, M=32/64/256
-gave 1.000 at ~2 ms per probe; at 1M, M=16/40/256 gave only 0.46.
+gave 1.000 at ~2 ms per probe; at 1M, M=16/40/256 gave only 0.46, and M=32/64 needed
+ef_search 2,048 (20 ms per probe) for 0.994 — hence the PQ scan, which does not depend on
+neighbourhood structure.
 """
 
 from __future__ import annotations
@@ -157,23 +161,37 @@ def bench_size(n: int, real: tuple, args: argparse.Namespace, rng: np.random.Gen
     res["faiss_64"] = _lat(lambda q: flat.search(q, TOP), probes, BATCH, max(5, singles // 10))
     _, fi = flat.search(probes, 1)
     res["faiss_agrees"] = float(np.mean([names[i] == t for i, t in zip(fi[:, 0], truth)]))
-    flat = None  # free its copy of the matrix before the HNSW build
+    flat = None  # free its copy of the matrix before the approximate indexes
+    gc.collect()
+
+    from ..gallery.pq_index import PqIndex
+
+    t = time.perf_counter()
+    pq = Searcher(names, labels, matrix, "max", "exact")  # then given the index, with our parameters
+    pq.approx = PqIndex(matrix, refine=args.pq_refine)
+    res["pq_build_s"] = time.perf_counter() - t
+    res["pq_gb"] = pq.approx.memory_bytes / 1024 ** 3
+    res["pq_1"] = _lat(lambda q: pq.search(q, TOP), probes, 1, singles)
+    res["pq_64"] = _lat(lambda q: pq.search(q, TOP), probes, BATCH, max(5, singles // 10))
+    res["pq_recall1"] = float(np.mean(np.array([h[0][0] for h in pq.search(probes, 1)]) == np.array(truth)))
+    rand = random_units(200, rng)
+    rand_truth = np.array([h[0][0] for h in exact.search(rand, 1)])
+    res["pq_recall1_random"] = float(np.mean(np.array([h[0][0] for h in pq.search(rand, 1)]) == rand_truth))
+    del pq
     gc.collect()
 
     if n <= args.hnsw_max:
         t = time.perf_counter()
         hnsw = Searcher(names, labels, matrix, "max", "exact")  # then given the index, with our parameters
-        hnsw.hnsw = HnswIndex(matrix, connectivity=args.connectivity, expansion_add=args.ef_construction,
-                              expansion_search=args.ef_search)
+        hnsw.approx = HnswIndex(matrix, connectivity=args.connectivity, expansion_add=args.ef_construction,
+                                expansion_search=args.ef_search)
         res["hnsw_build_s"] = time.perf_counter() - t
-        res["hnsw_gb"] = hnsw.hnsw.memory_bytes / 1024 ** 3
+        res["hnsw_gb"] = hnsw.approx.memory_bytes / 1024 ** 3
         res["hnsw_1"] = _lat(lambda q: hnsw.search(q, TOP), probes, 1, singles)
         res["hnsw_64"] = _lat(lambda q: hnsw.search(q, TOP), probes, BATCH, max(5, singles // 10))
         approx = [h[0][0] for h in hnsw.search(probes, 1)]
         res["recall1"] = float(np.mean(np.array(approx) == np.array(truth)))
-        rand = random_units(200, rng)
-        res["recall1_random"] = float(np.mean(np.array([h[0][0] for h in hnsw.search(rand, 1)])
-                                              == np.array([h[0][0] for h in exact.search(rand, 1)])))
+        res["recall1_random"] = float(np.mean(np.array([h[0][0] for h in hnsw.search(rand, 1)]) == rand_truth))
         del hnsw
     res["peak_rss_gb"] = _peak_rss_gb()
     return res
@@ -197,6 +215,10 @@ def _fmt(res: dict, args: argparse.Namespace) -> list[str]:
         f"add {val('faiss_add_s', '.1f')} s; same top-1 as ours {val('faiss_agrees', '.4f')} |",
         f"| {n:,} | exact / faiss (p50) | 1 probe {res['exact_1'][0] / res['faiss_1'][0]:.2f}x; batch "
         f"{res['exact_64'][0] / res['faiss_64'][0]:.2f}x |",
+        f"| {n:,} | PQ scan + exact re-score (faiss fast scan, {args.pq_refine} x 10 candidates) | "
+        f"1 probe p50/p99 {ms('pq_1')} ms; batch of {BATCH} {ms('pq_64')} ms; build {val('pq_build_s', '.0f')} s; "
+        f"codes {val('pq_gb', '.3f')} GB; recall@1 vs exact: mated probes {val('pq_recall1', '.4f')}, "
+        f"random probes {val('pq_recall1_random', '.3f')} |",
         (f"| {n:,} | HNSW (usearch M={args.connectivity}, ef {args.ef_construction}/{args.ef_search}) | "
          f"1 probe p50/p99 {ms('hnsw_1')} ms; batch of {BATCH} {ms('hnsw_64')} ms; "
          f"build {val('hnsw_build_s', '.0f')} s; graph+vectors {val('hnsw_gb', '.2f')} GB; recall@1 vs exact: "
@@ -238,7 +260,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=str(default_data_dir()))
     p.add_argument("--rounds", type=int, default=200, help="single-probe searches timed per method")
     p.add_argument("--recall-probes", type=int, default=1000, help="mated probes used for recall and timing")
-    p.add_argument("--hnsw-max", type=int, default=2_000_000, help="largest size to build HNSW for")
+    p.add_argument("--hnsw-max", type=int, default=2_000_000, help="largest size to build HNSW for (0: never)")
+    p.add_argument("--pq-refine", type=int, default=50, help="PQ candidates re-scored exactly, per result")
     p.add_argument("--connectivity", type=int, default=32, help="HNSW M (links per node)")
     p.add_argument("--ef-construction", type=int, default=64)
     p.add_argument("--ef-search", type=int, default=256)

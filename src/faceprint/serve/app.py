@@ -64,7 +64,7 @@ class Service:
             uri = self.config.gallery_uri()
             if "://" not in uri and ":" not in uri.split("/")[0]:
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
-            self.gallery = open_gallery(uri, self.analyzer, create=True)
+            self.gallery = open_gallery(uri, self.analyzer, create=True, index=self.config.index)
 
     def close(self) -> None:
         if self._owns_gallery and self.gallery is not None:

@@ -64,6 +64,7 @@ class ServeConfig:
     keys: str | None = None  # key file; None = default_keys()
     auth: bool = True  # False (`--no-auth`) is refused unless the host is loopback
     host: str = "127.0.0.1"
+    index: str = "auto"  # the gallery's search: auto/exact, or "pq" for large galleries
     limits: Limits = field(default_factory=Limits)
 
     def gallery_uri(self) -> str:
