@@ -142,9 +142,10 @@ def test_cli_writes_picture_and_json(capsys, tmp_path, astronaut, copy_of, camer
     a, b, c = tmp_path / "a.png", tmp_path / "b.jpg", tmp_path / "c.png"
     save_image(astronaut, a), save_image(copy_of, b), save_image(rgb(cameraman), c)
     out = tmp_path / "map.png"
-    assert main(["explain", str(a), str(b), "--out", str(out), "--json", "--model", "fast"]) == 0
+    assert main(["explain", str(a), str(b), "--out", str(out), "--json", "--model", "fast", "--grid", "5"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["same"] and rec["regions"] and rec["sentence"] and rec["out"] == str(out)
+    assert np.array(rec["maps"]["patch_contribution_a"]).shape == (5, 5)
     assert load_image(out).shape[1] == 4 * 224
     assert main(["explain", str(a), str(c), "--model", "fast"]) == 0
     text = capsys.readouterr().out
