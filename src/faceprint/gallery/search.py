@@ -1,7 +1,8 @@
 """In-memory nearest-neighbour search over gallery templates: exact (BLAS), PQ scan, HNSW.
 
-Exact search is a float32 matrix product in row blocks (so the score buffer stays in
-cache and memory stays flat), each block reduced to its k best with `argpartition`.
+Exact search is a float32 matrix product in row blocks of at most SCORE_CELLS scores (so
+memory stays flat whatever the gallery size), each block reduced to its k best with
+`argpartition`.
 The approximate indexes are for large galleries: the product-quantised scan (faiss fast
 scan, `pq_index.py`; the one to use) or HNSW (usearch). Each proposes candidates and every
 candidate is re-scored with the exact dot product, so the similarities reported are the
@@ -25,6 +26,9 @@ from ..errors import InputError
 from .pq_index import MIN_ROWS as PQ_MIN_ROWS
 
 BLOCK_ROWS = 1 << 16
+# Scores held at once (64 MB): few probes -> long blocks. One sgemv over a whole 1M gallery
+# is twice as fast as 16 sgemv calls over 64k-row blocks (measured: 46 vs 124 ms).
+SCORE_CELLS = 1 << 24
 # "auto" stays exact: an approximate index is built in memory when a gallery is opened (it
 # is not persisted): about 40 s per million templates for "pq", many minutes for "hnsw" on
 # 2 cores, while exact search answers a 1M gallery in tens of milliseconds. Long-lived
@@ -33,11 +37,12 @@ HNSW_MIN_ROWS: int | None = None
 INDEXES = ("auto", "exact", "pq", "hnsw")
 
 
-def topk_exact(matrix: np.ndarray, probes: np.ndarray, k: int, block_rows: int = BLOCK_ROWS
+def topk_exact(matrix: np.ndarray, probes: np.ndarray, k: int, block_rows: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """(scores, rows), each (B, k'), k' = min(k, N), best first: exact inner-product top-k."""
     n = matrix.shape[0]
     b = probes.shape[0]
+    block_rows = block_rows or max(BLOCK_ROWS, SCORE_CELLS // max(b, 1))
     k = min(k, n)
     if k <= 0 or b == 0:
         return np.zeros((b, 0), np.float32), np.zeros((b, 0), np.int64)
