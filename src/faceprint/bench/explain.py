@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--pairs", type=int, default=100, help="genuine View 2 pairs, spread evenly over the list")
     p.add_argument("--randoms", type=int, default=3, help="random deletion orders per pair")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--against", metavar="MODEL", help="instead: sanity of the maps - rank correlation of "
+                   "--model's maps with MODEL's on the same pairs, against --model's on a rescaled copy of B, "
+                   "and each A explained against itself")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -96,11 +99,59 @@ def measure(model: str, pairs: list[tuple[str, str]], randoms: int = 3, seed: in
             "mean_similarity": float(sims.mean())}
 
 
+def sanity(model: str, other: str, pairs: list[tuple[str, str]], progress: bool = True) -> dict:
+    """Do the maps depend on the model? Spearman correlation of the inner 5x5 patches of the
+    7x7 maps (both faces): `model` vs `other` on the same pair, and - the control - `model` on
+    the pair vs `model` on (A, B rescaled to 80 %). And A against itself: max |likeness - 1|."""
+    import cv2
+    from scipy.stats import spearmanr
+    from tqdm import tqdm
+
+    from ..errors import FaceprintError
+    from ..explain.explanation import explain
+    from ..image import load_image
+    from ..pipeline import Analyzer
+
+    first, second = Analyzer.from_name(model), Analyzer.from_name(other)
+    inner = lambda e: np.concatenate([m.patch_contribution[1:-1, 1:-1].ravel() for m in (e.a, e.b)])  # noqa: E731
+    across, control, self_error = [], [], []
+    for a, b in tqdm(pairs, desc=f"{model} vs {other}", unit="pair", disable=not progress, file=sys.stderr):
+        img_a, img_b = load_image(a), load_image(b)
+        smaller = cv2.resize(img_b, None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+        try:
+            base = explain(first, img_a, img_b, face_rule="central")
+            across.append(spearmanr(inner(base), inner(explain(second, img_a, img_b, face_rule="central")))[0])
+            control.append(spearmanr(inner(base), inner(explain(first, img_a, smaller, face_rule="central")))[0])
+            itself = explain(first, img_a, img_a, face_rule="central")
+        except FaceprintError:
+            continue
+        like = np.concatenate([m.likeness[~np.isnan(m.likeness)] for m in (itself.a, itself.b)])
+        self_error.append(float(np.abs(like - 1).max()))
+    from ..explain.faithfulness import bootstrap_mean
+
+    return {"model": model, "other": other, "pairs": len(across), "rho_across_models": bootstrap_mean(across),
+            "rho_same_model_rescaled": bootstrap_mean(control),
+            "rho_difference": bootstrap_mean(np.array(control) - np.array(across)),
+            "self_max_abs_likeness_minus_1": float(max(self_error))}
+
+
 def run(args: argparse.Namespace) -> int:
     lfw = Path(args.data) / "lfw_deepfunneled"
     if not (lfw / "pairs.csv").is_file():
         print(f"no LFW data at {lfw} (set --data or FACEPRINT_DATA)")
         return 2
+    if args.against:
+        res = sanity(args.model, args.against, genuine_pairs(lfw, args.pairs))
+        if args.json:
+            print(json.dumps(res, allow_nan=False))
+            return 0
+        r = lambda t: f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"  # noqa: E731
+        print(f"map sanity on {res['pairs']} genuine LFW pairs, Spearman rho of the inner 5x5 patches (both faces):")
+        print(f"  {args.model} vs {args.against}, same pair: {r(res['rho_across_models'])}")
+        print(f"  {args.model} vs {args.model}, B rescaled to 80 % (control): {r(res['rho_same_model_rescaled'])}")
+        print(f"  control - across models: {r(res['rho_difference'])}")
+        print(f"  each A against itself: max |likeness - 1| = {res['self_max_abs_likeness_minus_1']:.2g}")
+        return 0
     res = measure(args.model, genuine_pairs(lfw, args.pairs), args.randoms, args.seed)
     if args.json:
         print(json.dumps(res, allow_nan=False))
