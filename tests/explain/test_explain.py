@@ -121,7 +121,7 @@ def test_every_kind_of_embedder_is_explained(name, fast, accurate, astronaut, co
 
 def test_top_level_verb_and_module_stay_callable(astronaut, copy_of, same_pair):
     import faceprint
-    import faceprint.explain.faithfulness  # noqa: F401  (importing the subpackage rebinds the name)
+    import faceprint.explain.faithfulness  # noqa: F401  importing the subpackage rebinds the name
 
     assert "explain" in faceprint.__all__
     e = faceprint.explain(astronaut, copy_of, model="fast")  # the callable module forwards to the verb

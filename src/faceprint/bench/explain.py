@@ -167,8 +167,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"paired difference map - random {ci(res['auc_difference'])}; map lower on "
           f"{res['pairs_map_better']}/{res['pairs']} pairs")
     faithful = res["auc_difference"][2] < 0
-    print(("PASS: the map's order lowers similarity faster than random (whole interval below 0)" if faithful else
-           "FAIL: the map is not shown to be faithful for this pipeline; do not present it as an explanation"))
+    print("PASS: the map's order lowers similarity faster than random (whole interval below 0)" if faithful else
+          "FAIL: the map is not shown to be faithful for this pipeline; do not present it as an explanation")
     print(f"AUC / mean similarity: map {res['auc_map_relative']:.3f}   random {res['auc_random_relative']:.3f}")
     print("hidden fraction  " + " ".join(f"{f:5.2f}" for f in res["fractions"]))
     print("map order        " + " ".join(f"{v:5.3f}" for v in res["curve_map"]))

@@ -69,9 +69,7 @@ def deletion(analyzer: Any, pair: Pair, explanation: Explanation, *, cells: int 
     """Deletion curves of one pair: map order vs `randoms` random orders (squares per face)."""
     masks = cell_masks(cells)
     rng = np.random.default_rng(seed)
-    (va, vb) = pair.views
-
-    (ea, eb) = pair.embeddings
+    (va, vb), (ea, eb) = pair.views, pair.embeddings
 
     def curve(order_a: np.ndarray, order_b: np.ndarray) -> np.ndarray:
         sims_a = va.embed(analyzer.embedder, cumulative(order_a, masks, steps)) @ eb

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .explanation import Explanation, FaceMaps
+from .explanation import Explanation
 from .regions import region_labels
 
 PANEL = 224
