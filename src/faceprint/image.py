@@ -104,6 +104,13 @@ def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
+def encode_png(image: np.ndarray) -> bytes:
+    """Encode an RGB uint8 HxWx3 array as PNG bytes (lossless: for pictures with text and maps)."""
+    buf = io.BytesIO()
+    _rgb_to_pil(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def save_image(image: np.ndarray, path: str | os.PathLike[str]) -> None:
     """Write an RGB uint8 HxWx3 array to `path`; the format follows the extension."""
     pil = _rgb_to_pil(image)

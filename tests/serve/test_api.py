@@ -95,6 +95,23 @@ def test_analyze_matches_the_cli_fields(make_client, photos, fast):
                  400, "unknown_model")
 
 
+def test_explain_answers_json_and_a_picture(make_client, photos):
+    c = make_client()
+    files = {"image_a": ("a.jpg", photos["astronaut"]), "image_b": ("b.jpg", photos["astronaut_big"])}
+    body = c.post("/v1/explain", data={"grid": "3"}, files=files).json()
+    assert body["same"] is True and body["sentence"] and body["meaning"].startswith("1 in 1,000")
+    assert {r["name"] for r in body["regions"]} >= {"eye region", "nose", "mouth", "brows", "forehead"}
+    png = c.post("/v1/explain", data={"grid": "3", "format": "png"}, files=files)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    import base64
+
+    both = c.post("/v1/explain", data={"grid": "3", "picture": "true"}, files=files).json()
+    assert base64.b64decode(both["picture_png"])[:4] == b"\x89PNG" and both["sentence"]
+    assert_error(c.post("/v1/explain", files={"image_a": ("a.jpg", photos["blank"]),
+                                              "image_b": ("b.jpg", photos["astronaut"])}), 422, "no_face")
+
+
 def test_max_faces_limits_the_answer(make_client, photos):
     c = make_client(max_faces=1)
     body = c.post("/v1/detect", files={"image": ("a.jpg", photos["two_people"])}).json()

@@ -63,7 +63,10 @@ def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path
     similarity = float(page.inner_text("#similarity"))
     assert similarity > float(page.inner_text("#threshold"))
     assert page.evaluate("document.getElementById('canvas-a').width") > 1  # the photo is drawn
-    page.screenshot(path=str(tmp_path / "verify.png"))
+    page.click("#explain-btn")  # why: the explanation picture and its sentence
+    page.wait_for_function("document.getElementById('explain-img').naturalWidth > 0", timeout=60_000)
+    assert "similarity" in page.inner_text("#explain-sentence")
+    page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
 
     page.set_input_files("#file-b", lfw(shared_data, "Aaron_Peirsol", 1))
     page.click("#verify-btn")

@@ -7,6 +7,7 @@ JSON answers use the CLI's field names.
 
 from __future__ import annotations
 
+import base64
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Security, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -203,6 +204,33 @@ def _api(service: Service) -> APIRouter:
             rec["meaning"] = threshold_meaning(verdict.fmr)
             rec["face_a"], rec["face_b"] = _choice(ca, limits.max_faces), _choice(cb, limits.max_faces)
             return rec
+        return await service.runner.run(work)
+
+    @router.post("/explain", summary="Why two faces match or not: region drops, a sentence, optionally the picture",
+                 responses={200: {"content": {"image/png": {}}, "description": "JSON, or the picture with format=png"}})
+    async def explain(image_a: Image, image_b: Image, fmr: Fmr = "1e-3", face_rule: FaceRule = "largest",
+                      grid: Annotated[int, Form(ge=2, le=9, description="occlusion patches per side")] = 7,
+                      format: Annotated[Literal["json", "png"], Form(description="json, or png for the picture")] = "json",
+                      picture: Annotated[bool, Form(description="with format=json: add the PNG picture, base64, "
+                                                    "as picture_png")] = False,
+                      ) -> Any:
+        from ..explain.explanation import explain as explain_pair
+        from ..explain.render import render
+        from ..image import encode_png
+
+        rate = float(fmr)
+        service.analyzer.threshold(rate)
+        a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
+
+        def work() -> Any:
+            e = explain_pair(service.analyzer, service.decode(a), service.decode(b), fmr=rate, face_rule=face_rule,
+                             grid=grid)
+            if format == "png":
+                return Response(encode_png(render(e)), media_type="image/png")
+            out = {**e.to_dict(), "meaning": threshold_meaning(e.fmr)}
+            if picture:
+                out["picture_png"] = base64.b64encode(encode_png(render(e))).decode("ascii")
+            return out
         return await service.runner.run(work)
 
     @router.post("/identify", summary="Who is in the image? Every face (largest first): a name or null")

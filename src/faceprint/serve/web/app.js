@@ -79,6 +79,7 @@ $("verify-btn").addEventListener("click", async () => {
   $("verify-btn").disabled = true;
   $("verdict").textContent = "comparing...";
   $("result").hidden = false;
+  $("explain-box").hidden = true;
   const form = new FormData();
   form.append("image_a", files.a);
   form.append("image_b", files.b);
@@ -98,6 +99,29 @@ $("verify-btn").addEventListener("click", async () => {
     showError(e.message);
   } finally {
     $("verify-btn").disabled = false;
+  }
+});
+
+$("explain-btn").addEventListener("click", async () => {
+  showError("");
+  const button = $("explain-btn");
+  button.disabled = true;
+  $("explain-sentence").textContent = "explaining (hiding parts of each face and re-measuring)...";
+  $("explain-box").hidden = false;
+  const form = new FormData();
+  form.append("image_a", files.a);
+  form.append("image_b", files.b);
+  form.append("fmr", $("fmr").value);
+  form.append("picture", "true");
+  try {
+    const r = await api("POST", "/v1/explain", form);
+    $("explain-sentence").textContent = r.sentence;
+    $("explain-img").src = "data:image/png;base64," + r.picture_png;
+  } catch (e) {
+    $("explain-box").hidden = true;
+    showError(e.message);
+  } finally {
+    button.disabled = false;
   }
 });
 
