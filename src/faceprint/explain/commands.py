@@ -25,7 +25,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
                    help="which face when there are several: largest (default) or central (centred crops)")
     p.add_argument("--grid", type=int_at_least(2, "patches per side"), default=7,
-                   help="occlusion patches per side of the face (default 7; 5 takes about half the time)")
+                   help="occlusion patches per side of the face (default 7; 5 takes a little over half the time)")
     return p
 
 
