@@ -87,7 +87,8 @@ def measure(model: str, pairs: list[tuple[str, str]], randoms: int = 3, seed: in
                 "curve_xcos": np.mean(curves_xcos, 0).tolist()}
     return {**xcos, "model": analyzer.model_id, "pairs": len(rows), "skipped_no_face": skipped, "randoms": randoms,
             "auc_map": bootstrap_mean(auc_map), "auc_random": bootstrap_mean(auc_rand),
-            "auc_difference": bootstrap_mean(diff), "faithful": bool(bootstrap_mean(diff)[2] < 0), "pairs_map_better": int((diff < 0).sum()),
+            "auc_difference": bootstrap_mean(diff), "faithful": bool(bootstrap_mean(diff)[2] < 0),
+            "pairs_map_better": int((diff < 0).sum()),
             # Ratios of means (a per-pair ratio explodes when a pair's similarity is near 0):
             "auc_map_relative": float(auc_map.mean() / sims.mean()),
             "auc_random_relative": float(auc_rand.mean() / sims.mean()),
@@ -177,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         print("xCos split order " + " ".join(f"{v:5.3f}" for v in res["curve_xcos"]))
         print(f"xCos-style SFace patch split as the order: AUC {ci(res['auc_xcos'])}; minus the occlusion map's "
               f"{ci(res['auc_xcos_minus_map'])}")
-    print(f"time per explanation: median {res['seconds_explain_median']:.2f} s (mean {res['seconds_explain_mean']:.2f}) "
-          f"= {res['explain_vs_verify']:.0f}x one verify ({1000 * res['seconds_verify_median']:.0f} ms) in this process")
+    print(f"time per explanation: median {res['seconds_explain_median']:.2f} s "
+          f"(mean {res['seconds_explain_mean']:.2f}) = {res['explain_vs_verify']:.0f}x one verify "
+          f"({1000 * res['seconds_verify_median']:.0f} ms) in this process")
     return 0
