@@ -85,9 +85,7 @@ def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
 def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face_rule: str = "largest") -> Any:
     """Why the faces of `a` and `b` match or not: an `Explanation` with the verdict, maps of
     where they look alike and where they differ, per-region shares and a sentence.
-    `.to_dict()` is JSON-ready; `faceprint.explain.render.render(e)` draws it (docs/explain.md)."""
-    from .explain.explanation import explain as run
+    `.to_dict()` is JSON-ready; `faceprint.explainers.render.render(e)` draws it (docs/explain.md)."""
+    from .explainers.explanation import explain as run
     return run(_analyzer(model), a, b, fmr=fmr, face_rule=face_rule)
 
-
-_explain_verb = explain  # importing the `explain` subpackage rebinds the name; the module stays callable

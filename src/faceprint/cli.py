@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .gallery.commands import register as register_gallery; register_gallery(sub)  # noqa: E702
     from .evaluate.commands import register as register_eval; register_eval(sub)  # noqa: E702
     from .analyzers.commands import register as register_analyze; register_analyze(sub)  # noqa: E702
-    from .explain.commands import register as register_explain; register_explain(sub)  # noqa: E702
+    from .explainers.commands import register as register_explain; register_explain(sub)  # noqa: E702
     from .serve.commands import register as register_serve; register_serve(sub)  # noqa: E702
     return parser
 

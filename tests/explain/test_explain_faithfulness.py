@@ -9,8 +9,8 @@ import pytest
 @pytest.mark.data
 def test_map_order_deletes_the_match_faster_than_random(shared_data, fast):
     from faceprint.bench.explain import genuine_pairs
-    from faceprint.explain.explanation import explain_pair, prepare
-    from faceprint.explain.faithfulness import deletion
+    from faceprint.explainers.explanation import explain_pair, prepare
+    from faceprint.explainers.faithfulness import deletion
 
     diffs = []
     for k, (a, b) in enumerate(genuine_pairs(shared_data / "lfw_deepfunneled", 8)):

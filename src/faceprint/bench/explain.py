@@ -53,8 +53,8 @@ def measure(model: str, pairs: list[tuple[str, str]], randoms: int = 3, seed: in
     from tqdm import tqdm
 
     from ..errors import FaceprintError
-    from ..explain.explanation import explain_pair, prepare
-    from ..explain.faithfulness import bootstrap_mean, deletion
+    from ..explainers.explanation import explain_pair, prepare
+    from ..explainers.faithfulness import bootstrap_mean, deletion
     from ..pipeline import Analyzer
 
     analyzer = Analyzer.from_name(model)
@@ -109,7 +109,7 @@ def sanity(model: str, other: str, pairs: list[tuple[str, str]], progress: bool 
     from tqdm import tqdm
 
     from ..errors import FaceprintError
-    from ..explain.explanation import explain
+    from ..explainers.explanation import explain
     from ..image import load_image
     from ..pipeline import Analyzer
 
@@ -128,7 +128,7 @@ def sanity(model: str, other: str, pairs: list[tuple[str, str]], progress: bool 
             continue
         like = np.concatenate([m.likeness[~np.isnan(m.likeness)] for m in (itself.a, itself.b)])
         self_error.append(float(np.abs(like - 1).max()))
-    from ..explain.faithfulness import bootstrap_mean
+    from ..explainers.faithfulness import bootstrap_mean
 
     return {"model": model, "other": other, "pairs": len(across), "rho_across_models": bootstrap_mean(across),
             "rho_same_model_rescaled": bootstrap_mean(control),

@@ -214,8 +214,8 @@ def _api(service: Service) -> APIRouter:
                       picture: Annotated[bool, Form(description="with format=json: add the PNG picture, base64, "
                                                     "as picture_png")] = False,
                       ) -> Any:
-        from ..explain.explanation import explain as explain_pair
-        from ..explain.render import render
+        from ..explainers.explanation import explain as explain_pair
+        from ..explainers.render import render
         from ..image import encode_png
 
         rate = float(fmr)
