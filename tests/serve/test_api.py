@@ -129,9 +129,12 @@ def test_bad_images(make_client, photos):
     for what, data in cases.items():
         err = assert_error(c.post("/v1/detect", files={"image": ("x.jpg", data)}), 400, "bad_image")
         assert err["message"], what
-    err = assert_error(c.post("/v1/verify", files={"image_a": ("a.jpg", photos["blank"]),
-                                                   "image_b": ("b.jpg", photos["astronaut"])}), 422, "no_face")
-    assert "no face" in err["message"]
+    err = assert_error(c.post("/v1/verify", files={"image_a": ("a.jpg", photos["astronaut"]),
+                                                   "image_b": ("b.jpg", photos["blank"])}), 422, "no_face")
+    assert err["message"].startswith("image_b: ") and "no face" in err["message"]  # which upload failed
+    err = assert_error(c.post("/v1/verify", files={"image_a": ("a.jpg", b"junk"),
+                                                   "image_b": ("b.jpg", photos["astronaut"])}), 400, "bad_image")
+    assert err["message"].startswith("image_a: ")
 
 
 def test_missing_and_wrong_fields(make_client, photos):

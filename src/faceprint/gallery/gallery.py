@@ -182,7 +182,7 @@ class Gallery:
             self._check_model(analyzer.model_id, meta)
         vectors, templates, photos = [], [], []
         for k, image in enumerate(images):
-            what = describe_source(image)
+            what = repr(sources[k]) if sources is not None else describe_source(image)
             pixels = load_image(image)
             faces = analyzer.analyze(pixels)
             if not len(faces):

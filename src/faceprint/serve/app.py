@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -71,10 +71,22 @@ class Service:
         if self._owns_gallery and self.gallery is not None:
             self.gallery.close()
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes, field: str = "image") -> np.ndarray:
         from ..image import load_image
 
-        return load_image(data, max_pixels=self.limits.max_pixels)
+        with named(field):
+            return load_image(data, max_pixels=self.limits.max_pixels)
+
+
+@contextmanager
+def named(field: str):
+    """Prefix a faceprint error's message with the form field it is about ("image_b: no face found")."""
+    try:
+        yield
+    except FaceprintError as e:
+        if e.args and isinstance(e.args[0], str) and not e.args[0].startswith(field + ":"):
+            e.args = (f"{field}: {e.args[0]}", *e.args[1:])
+        raise
 
 
 def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, gallery: Any = None) -> FastAPI:
@@ -198,8 +210,12 @@ def _api(service: Service) -> APIRouter:
         a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
 
         def work() -> dict[str, Any]:
-            verdict, ca, cb = service.analyzer.verify(service.decode(a), service.decode(b), fmr=rate,
-                                                      face_a=face_a, face_b=face_b, rule=face_rule)
+            analyzer = service.analyzer
+            with named("image_a"):
+                ca = analyzer.choose_face(service.decode(a, "image_a"), face_a, face_rule)
+            with named("image_b"):
+                cb = analyzer.choose_face(service.decode(b, "image_b"), face_b, face_rule)
+            verdict = analyzer.compare(ca.embedding, cb.embedding, fmr=rate)
             rec = verdict.to_dict()
             rec["meaning"] = threshold_meaning(verdict.fmr)
             rec["face_a"], rec["face_b"] = _choice(ca, limits.max_faces), _choice(cb, limits.max_faces)
@@ -223,8 +239,8 @@ def _api(service: Service) -> APIRouter:
         a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
 
         def work() -> Any:
-            e = explain_pair(service.analyzer, service.decode(a), service.decode(b), fmr=rate, face_rule=face_rule,
-                             grid=grid)
+            e = explain_pair(service.analyzer, service.decode(a, "image_a"), service.decode(b, "image_b"), fmr=rate,
+                             face_rule=face_rule, grid=grid)
             if format == "png":
                 return Response(encode_png(render(e)), media_type="image/png")
             out = {**e.to_dict(), "meaning": threshold_meaning(e.fmr)}
@@ -274,7 +290,7 @@ def _api(service: Service) -> APIRouter:
         names = [_upload_name(f, i) for i, f in enumerate(image)]
 
         def work() -> dict[str, Any]:
-            pixels = [service.decode(d) for d in blobs]
+            pixels = [service.decode(d, f"image {n!r}") for d, n in zip(blobs, names)]
             return service.gallery.enroll(name, pixels, append=append, sources=names).to_dict()
         return await service.runner.run(work)
 
