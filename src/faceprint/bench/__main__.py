@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from .serve import add_parser as add_serve
 
     add_serve(sub)
-    from .explainers import add_parser as add_explain
+    from .explain import add_parser as add_explain
 
     add_explain(sub)
     g = sub.add_parser("gallery", help="gallery scale: enroll, exact vs faiss vs HNSW latency, recall, memory")
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_gallery(args)
     if args.name == "explain":
-        from .explainers import run as run_explain
+        from .explain import run as run_explain
 
         return run_explain(args)
     if args.name == "classical":
