@@ -88,4 +88,3 @@ def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face
     `.to_dict()` is JSON-ready; `faceprint.explainers.render.render(e)` draws it (docs/explain.md)."""
     from .explainers.explanation import explain as run
     return run(_analyzer(model), a, b, fmr=fmr, face_rule=face_rule)
-

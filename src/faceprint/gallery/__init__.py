@@ -28,7 +28,8 @@ def open_gallery(uri: "str | os.PathLike[str]", analyzer: Any | None = None, *, 
     """Open the gallery at `uri` (see the module doc); `create=True` makes a new one if absent.
 
     `index`: "exact", "pq" (product-quantised scan + exact re-scoring, for large galleries),
-    "hnsw" or "auto" (exact); only the embedded store uses it. `score_rule` ("max" or "mean") is fixed when a gallery is made.
+    "hnsw" or "auto" (exact); only the embedded store uses it. `score_rule` ("max" or
+    "mean") is fixed when a gallery is made.
     """
     from ..errors import InputError
     from .gallery import Gallery

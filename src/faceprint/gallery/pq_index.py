@@ -3,14 +3,14 @@
 Every template is coded as D/2 four-bit codes (two dimensions per sub-quantiser, 16
 centroids each), and faiss's fast-scan kernel compares a probe with all codes through SIMD
 lookup tables: a linear scan, but of 1/16th of the float32 bytes, so a million 128-d
-templates take about a millisecond on one core. The `refine` x k best codes
-are then re-scored with the exact float32 dot product, so reported similarities are the
-true ones and the top is exact whenever the true best is among the candidates.
+templates take about a millisecond and a half on one core. The `refine` x max(k, 10) best
+codes are then re-scored with the exact float32 dot product, so reported similarities are
+the true ones and the top is exact whenever the true best is among the candidates.
 
 Why not only HNSW: a graph index navigates by neighbourhood structure, and a gallery of
 unrelated people has little; on 1M uniform random distractors usearch HNSW (M=32) needed
-ef_search 2,048 (20 ms) for recall@1 0.99, where this scan gives 1.000 at 1.4 ms
-(`python -m faceprint.bench gallery`). The scan also builds in seconds, not minutes.
+ef_search 2,048 (20 ms) for recall@1 0.99, where this scan gives 1.000 at 1.5 ms
+(`python -m faceprint.bench gallery`). It also builds in seconds (2 s at 1M), not minutes.
 """
 
 from __future__ import annotations

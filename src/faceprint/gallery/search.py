@@ -30,8 +30,8 @@ BLOCK_ROWS = 1 << 16
 # is twice as fast as 16 sgemv calls over 64k-row blocks (measured: 46 vs 124 ms).
 SCORE_CELLS = 1 << 24
 # "auto" stays exact: an approximate index is built in memory when a gallery is opened (it
-# is not persisted): about 40 s per million templates for "pq", many minutes for "hnsw" on
-# 2 cores, while exact search answers a 1M gallery in tens of milliseconds. Long-lived
+# is not persisted): seconds per million templates for "pq", many minutes for "hnsw" on 2
+# cores, while exact search answers a 1M gallery in about 20 ms. Long-lived
 # services with large galleries ask for index="pq".
 HNSW_MIN_ROWS: int | None = None
 INDEXES = ("auto", "exact", "pq", "hnsw")
