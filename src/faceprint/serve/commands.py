@@ -34,10 +34,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import Service
 
     analyzer = Analyzer.from_name(args.model)
-    probe = Service(config, analyzer)
-    probe.open()
-    gallery = probe.gallery
-    auth = "API key required" if config.auth and keys.required() else "no API keys: open to this machine only"
+    opened = Service(config, analyzer)
+    opened.open()
+    gallery = opened.gallery
+    auth = ("API key required" if config.auth and keys.required()
+            else "--no-auth: open to this machine" if not config.auth else "no API keys: open to this machine only")
     shown = "localhost" if config.host in ("127.0.0.1", "::1") else config.host
     print(f"faceprint: serving http://{shown}:{args.port}/  (model {analyzer.calibration_name}, "
           f"gallery {config.gallery_uri()} with {len(gallery)} identities, {auth}; API docs at /docs)",
