@@ -213,3 +213,4 @@ def test_metrics_count_requests_by_route(make_client, photos):
     assert 'faceprint_requests_total{method="POST",route="/v1/detect",status="400"} 1' in text
     assert 'route="/v1/identities/{name}",status="404"' in text  # the template, not the name
     assert 'faceprint_request_seconds_count{method="POST",route="/v1/detect"} 2' in text
+    assert "faceprint_inferences_in_flight 0" in text  # nothing running between requests

@@ -63,7 +63,7 @@ class Service:
             from ..gallery import open_gallery
 
             uri = self.config.gallery_uri()
-            if "://" not in uri and ":" not in uri.split("/")[0]:
+            if self.config.gallery is None:  # only faceprint's own data folder is made here
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
             self.gallery = open_gallery(uri, self.analyzer, create=True, index=self.config.index)
 
@@ -340,5 +340,5 @@ def _install_pages(app: FastAPI, service: Service) -> None:
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Request counts and latencies (Prometheus)")
     async def metrics() -> PlainTextResponse:
-        service.metrics.in_flight = service.runner.waiting
-        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(service.metrics.render(in_flight=service.runner.waiting),
+                                 media_type="text/plain; version=0.0.4")

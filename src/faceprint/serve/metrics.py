@@ -17,7 +17,6 @@ class Metrics:
         self._lock = threading.Lock()
         self._count: dict[tuple[str, str, int], int] = defaultdict(int)
         self._hist: dict[tuple[str, str], list[float]] = {}  # bucket counts..., sum, count
-        self.in_flight = 0
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -29,7 +28,8 @@ class Metrics:
             h[-2] += seconds
             h[-1] += 1
 
-    def render(self) -> str:
+    def render(self, in_flight: int = 0) -> str:
+        """The text exposition; `in_flight` is the runner's count of running + queued work."""
         out = ["# HELP faceprint_requests_total HTTP requests by method, route and status.",
                "# TYPE faceprint_requests_total counter"]
         with self._lock:
@@ -45,7 +45,7 @@ class Metrics:
                 out.append(f"faceprint_request_seconds_sum{{{lab}}} {h[-2]:.6f}")
                 out.append(f"faceprint_request_seconds_count{{{lab}}} {int(h[-1])}")
             out += ["# HELP faceprint_inferences_in_flight Model work running or queued now.",
-                    "# TYPE faceprint_inferences_in_flight gauge", f"faceprint_inferences_in_flight {self.in_flight}"]
+                    "# TYPE faceprint_inferences_in_flight gauge", f"faceprint_inferences_in_flight {in_flight}"]
         return "\n".join(out) + "\n"
 
 
