@@ -43,13 +43,27 @@ def _save(fig, out: Path) -> str:
     return out.name
 
 
+def measurable_fmr(fmr: np.ndarray) -> float:
+    """The smallest FMR a curve can show: one impostor pair (1 / number of impostor pairs).
+
+    Below it a curve has no points, only a line drawn to the axis edge, which would read
+    as a measured rate.
+    """
+    positive = np.asarray(fmr, float)[np.asarray(fmr) > 0]
+    return float(positive.min()) if positive.size else 1.0
+
+
 def roc(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: str) -> str:
-    """TMR against FMR on a log FMR axis, one line per model."""
+    """TMR against FMR on a log FMR axis, one line per model, from the measurable FMR up."""
     fig, (ax,) = _figure()
+    floor = min((measurable_fmr(f) for f, _ in curves.values()), default=1e-5)
     for i, (name, (fmr, tmr)) in enumerate(curves.items()):
         keep = fmr > 0
         ax.plot(fmr[keep], tmr[keep], label=name, lw=1.4, **_style(i))
     ax.set_xscale("log")
+    ax.set_xlim(floor, 1.0)
+    ax.text(0.01, 0.01, f"FMR below {floor:.1g} (one impostor pair) cannot be measured",
+            transform=ax.transAxes, fontsize=7, color="0.35")
     ax.set_xlabel("false match rate (FMR)")
     ax.set_ylabel("true match rate (1 - FNMR)")
     ax.set_title(title)
@@ -63,15 +77,20 @@ def det(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, title: s
     fig, (ax,) = _figure()
     probit = np.vectorize(NormalDist().inv_cdf, otypes=[float])
     lo, hi = 1e-5, 0.5
+    # The FMR axis starts at the smallest measurable rate; a rate of 0 (FMR or FNMR) is not
+    # drawn (it has no normal deviate, and a line to the edge would claim rates nobody measured).
+    floor = max(lo, min((measurable_fmr(f) for f, _ in curves.values()), default=lo))
     for i, (name, (fmr, tmr)) in enumerate(curves.items()):
-        # Zero rates have no normal deviate: drawn on the axis edge rather than dropped.
-        ax.plot(probit(np.clip(fmr, lo, hi)), probit(np.clip(1.0 - tmr, lo, hi)), label=name, lw=1.4, **_style(i))
+        keep = (fmr > 0) & (tmr < 1)
+        ax.plot(probit(np.clip(fmr[keep], lo, hi)), probit(np.clip(1.0 - tmr[keep], lo, hi)), label=name, lw=1.4,
+                **_style(i))
     ticks = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]
     labels = ["0.01%", "0.1%", "1%", "5%", "20%", "50%"]
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_ticks(probit(ticks))
-        axis.set_ticklabels(labels)
-    ax.set_xlim(probit(lo), probit(hi))
+    for axis, start in ((ax.xaxis, floor), (ax.yaxis, lo)):
+        shown = [(t, s) for t, s in zip(ticks, labels) if t >= start]
+        axis.set_ticks(probit([t for t, _ in shown]))
+        axis.set_ticklabels([s for _, s in shown])
+    ax.set_xlim(probit(floor), probit(hi))
     ax.set_ylim(probit(lo), probit(hi))
     ax.set_xlabel("false match rate (FMR)")
     ax.set_ylabel("false non-match rate (FNMR)")
@@ -97,9 +116,12 @@ def histograms(scores: Mapping[str, tuple[np.ndarray, np.ndarray]], out: Path, t
         bins = np.linspace(lo, hi if hi > lo else lo + 1e-3, 60)
         ax.hist(i, bins=bins, alpha=0.6, density=True, label=f"impostor ({i.size})", color="tab:red")
         ax.hist(g, bins=bins, alpha=0.6, density=True, label=f"genuine ({g.size})", color="tab:blue")
-        for label, t in (thresholds or {}).get(name, {}).items():
+        # Calibrated thresholds sit close together: stagger their labels down the panel.
+        top = ax.get_ylim()[1]
+        for k, (label, t) in enumerate(sorted((thresholds or {}).get(name, {}).items(), key=lambda kv: kv[1])):
             ax.axvline(t, color="k", ls="--", lw=0.8)
-            ax.text(t, ax.get_ylim()[1] * 0.95, f" {label}", fontsize=7, va="top")
+            ax.text(t, top * (0.95 - 0.09 * k), f" {label}", fontsize=7, va="top",
+                    bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5})
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("cosine similarity")
         ax.legend(fontsize=7)
