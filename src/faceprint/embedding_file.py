@@ -40,10 +40,11 @@ def load_embeddings(path: "str | os.PathLike[str]", *, model: str | None = None)
     """Read a file `save_embeddings` wrote; with `model`, vectors of any other model are refused."""
     what = os.fsdecode(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InputError(f"{what}: a bare array without a model id; faceprint embed writes an .npz "
-                                 f"that says which model made the vectors")
+        archive = np.load(path, allow_pickle=False)
+        if not hasattr(archive, "files"):  # a bare .npy array
+            raise InputError(f"{what}: a bare array without a model id; faceprint embed writes an .npz "
+                             f"that says which model made the vectors")
+        with archive:
             names = set(archive.files)
             if not {"embeddings", "model"} <= names:
                 raise InputError(f"{what}: not a faceprint embedding file (no embeddings/model arrays)")

@@ -30,6 +30,8 @@ def register(sub: Any) -> None:
 def out_path(text: str) -> Path:
     """The file really written: `.npz` is appended unless present; `.npy` would lose the model id."""
     path = Path(text)
+    if path.is_dir():
+        raise OutputError(f"--out {text}: is a folder, not a file name")
     if path.suffix.lower() == ".npy":
         raise OutputError(f"--out {text}: embed writes an .npz (embeddings, model id, files); name it .npz")
     return path if path.suffix.lower() == ".npz" else path.with_name(path.name + ".npz")

@@ -76,8 +76,8 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[Any], None], fla
     file behind and raises OutputError.
     """
     target = Path(path)
-    if target.is_dir():
-        raise OutputError(f"{flag} {target}: is a folder, not a file name")
+    if target.exists() and not target.is_file():  # a folder or a device (/dev/full): never replaced
+        raise OutputError(f"{flag} {target}: is not a regular file; name a file")
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

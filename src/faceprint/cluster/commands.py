@@ -20,7 +20,7 @@ from typing import Any
 
 from ..cli.options import add_json, add_model, finite_float, int_at_least
 from ..cli.output import emit as _emit
-from ..cli.output import output_dir
+from ..cli.output import OutputError, output_dir
 from ..errors import InputError
 from .grouping import CLUSTER_FMR
 
@@ -95,9 +95,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     labels, names = cluster_faces(table, threshold, corrections)
     model_id = next((r.faces.embedding_model for r in results if r.faces is not None and r.faces.embedding_model),
                     pipeline)
-    summary = write_outputs(out, photos, table, labels, names, threshold=threshold, model=model_id,
-                            skipped=skipped, n_photos=len(files),
-                            low_quality=sum(len(r.faces) for r in results if r.faces is not None) - len(table.files))
+    try:
+        summary = write_outputs(out, photos, table, labels, names, threshold=threshold, model=model_id,
+                                skipped=skipped, n_photos=len(files),
+                                low_quality=sum(len(r.faces) for r in results if r.faces is not None)
+                                - len(table.files))
+    except OSError as e:  # disk full, the folder made read-only meanwhile...
+        raise OutputError(f"--out {out}: cannot write the results: {e.strerror or e}") from None
     if args.enroll:
         summary["enrolled"] = enroll_named(args.enroll, photos, table, labels, names, model_id)
     if args.json:
