@@ -272,3 +272,14 @@ def test_disk_full_through_the_store_is_a_typed_error(tmp_path):
     assert result["code"] == GalleryWriteError.code, result
     assert "nothing was changed" in result["message"]
     assert _names(path) == ["person 0", "person 1", "person 2"]
+
+
+def test_the_data_folder_is_made_private(tmp_path):
+    from faceprint.gallery.sqlite_store import private_folder
+
+    old = os.umask(0o022)
+    try:
+        private_folder(tmp_path / "home" / "faceprint")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "home" / "faceprint").stat().st_mode & 0o777 == 0o700

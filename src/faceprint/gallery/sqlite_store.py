@@ -382,3 +382,19 @@ def _create_private(path: Path) -> None:
         pass  # another process made it meanwhile; check_gallery_file runs again on connect
     except OSError as e:
         raise GalleryWriteError(f"cannot create gallery {path}: {e.strerror or e}") from None
+
+
+def private_folder(path: "str | os.PathLike[str]") -> Path:
+    """Make faceprint's own data folder (and missing parents) 0700: it holds biometric templates.
+
+    An existing folder is left as its owner set it; missing parents get the usual mode.
+    """
+    folder = Path(path)
+    made = not folder.exists()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if made:
+            os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+    except OSError as e:
+        raise GalleryWriteError(f"cannot create the data folder {folder}: {e.strerror or e}") from None
+    return folder
