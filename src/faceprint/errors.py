@@ -107,3 +107,21 @@ class DuplicateError(GalleryError):
     """Enrolling a name that exists (without append), or a photo already stored for it."""
 
     code = "duplicate"
+
+
+class GalleryLockedError(GalleryError):
+    """Another process held the gallery's write lock for longer than the timeout."""
+
+    code = "gallery_locked"
+
+
+class GalleryWriteError(GalleryError):
+    """The gallery could not be written: disk full, a file-size limit, read-only, an I/O error."""
+
+    code = "gallery_write"
+
+
+class GalleryDamagedError(GalleryError):
+    """The gallery file is corrupt (bad pages, malformed records)."""
+
+    code = "gallery_damaged"

@@ -15,6 +15,9 @@ Choices:
   Pillow mode "I" (32-bit int) is taken as 16-bit data clipped to [0, 65535].
 * Images with a side under MIN_SIDE pixels are refused (1x1 tracking pixels, lines):
   nothing that small holds a face, and downstream resizing must not see such shapes.
+* HEIC/HEIF (phone photos) decode through the optional pillow-heif, registered with
+  Pillow on first use when installed (`pip install 'faceprint[heic]'`), so every command
+  reads them the same way; without it such a file is refused with that hint.
 * The pixel limit is `max_pixels`, else env FACEPRINT_MAX_PIXELS, else
   DEFAULT_MAX_PIXELS. Pillow's global bomb limit (2 * Image.MAX_IMAGE_PIXELS) still
   applies on top; we leave that global alone and report it as ImageTooLargeError.
@@ -45,7 +48,10 @@ DEFAULT_MAX_PIXELS = 50_000_000
 ENV_MAX_PIXELS = "FACEPRINT_MAX_PIXELS"
 MIN_SIDE = 8
 # Formats Pillow may try when decoding; JPEG also covers MPO (phone cameras).
-READ_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "PPM", "AVIF")
+READ_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "PPM", "AVIF", "HEIF")
+# ISO-BMFF brands of HEIC/HEIF files (bytes 8-12 after "ftyp"), for the missing-decoder hint.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_heif_registered: bool | None = None
 WRITE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF")
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 
@@ -184,8 +190,32 @@ def _from_path(source: str | os.PathLike[str], what: str, limit: int) -> np.ndar
         return _decode(fp, what, limit)
 
 
+def heif_available() -> bool:
+    """Register pillow-heif's HEIF opener with Pillow once, if installed; True when HEIC can be read."""
+    global _heif_registered
+    if _heif_registered is None:
+        try:
+            import pillow_heif
+        except ImportError:
+            _heif_registered = False
+        else:
+            pillow_heif.register_heif_opener(thumbnails=False)
+            _heif_registered = True
+    return _heif_registered
+
+
+def _looks_like_heif(fp: BinaryIO) -> bool:
+    try:
+        fp.seek(0)
+        head = fp.read(12)
+    except (OSError, ValueError):
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
 def _decode(fp: BinaryIO, what: str, limit: int) -> np.ndarray:
     Image.init()  # registers all plugins, so the allow-list below names only real ones
+    heif_available()
     formats = [f for f in READ_FORMATS if f in Image.OPEN]
     try:
         with warnings.catch_warnings():
@@ -211,6 +241,9 @@ def _decode(fp: BinaryIO, what: str, limit: int) -> np.ndarray:
             f"over the limit of {min(limit, cap):,} ({who})"
         ) from exc
     except UnidentifiedImageError as exc:
+        if not heif_available() and _looks_like_heif(fp):
+            raise ImageError(f"cannot load image {what}: a HEIC/HEIF photo needs the optional package "
+                             f"pillow-heif (pip install 'faceprint[heic]')") from exc
         raise ImageError(
             f"cannot load image {what}: not a supported image file ({', '.join(READ_FORMATS)})"
         ) from exc

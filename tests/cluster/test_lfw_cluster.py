@@ -35,7 +35,7 @@ def test_the_evaluation_people_are_not_in_the_fit_set(lfw_sets):
 def test_lfw_min20_comparison_and_bcubed_floor(lfw_sets, capsys):
     from faceprint.bench.cluster import compare, print_report
     from faceprint.calibration import calibration_for, threshold_for
-    from faceprint.cluster.commands import CLUSTER_FMR
+    from faceprint.cluster.grouping import CLUSTER_FMR
 
     if calibration_for(PIPELINE) is None:
         pytest.skip("no calibrated thresholds yet (python -m faceprint.calibrate)")

@@ -25,6 +25,7 @@ def _extras(text: str) -> tuple[str, ...]:
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `analyze` subcommand to the `faceprint` parser's subparsers."""
+    from ..cli.options import add_json, add_model
     from .base import EXTRAS
 
     help_ = "quality (score + reasons) and head pose per face; optional 468 landmarks, age/gender, emotion"
@@ -33,9 +34,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                               "with them.")
     p.set_defaults(func=cmd_analyze)
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", default=None, help="pipeline name (see `faceprint models`); its embedder "
-                   "measures recognizability; default: accurate")
-    p.add_argument("--json", action="store_true", help="one JSON line per image")
+    add_model(p, purpose=" whose embedder measures recognizability")
+    add_json(p, "one JSON line per image")
     p.add_argument("--draw", metavar="DIR", help="write each photo with its faces and analysis drawn into DIR")
     p.add_argument("--extras", type=_extras, default=(), metavar="NAMES",
                    help=f"comma-separated optional analyses: {', '.join(EXTRAS)} (each must be installed)")
@@ -43,35 +43,33 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from ..cli import EXIT_BAD_INPUT, EXIT_OK, _emit, _report_error
+    from ..cli.output import Batch, emit, output_dir
     from ..errors import FaceprintError
     from ..image import load_image, save_image
     from ..pipeline import Analyzer
     from . import FaceAnalysis
 
+    draw = output_dir(args.draw, "--draw") if args.draw else None  # a bad folder fails before model work
     analysis = FaceAnalysis(Analyzer.from_name(args.model), args.extras)  # fails early on a missing extra
-    if args.draw:
-        Path(args.draw).mkdir(parents=True, exist_ok=True)
-    status = EXIT_OK
+    batch = Batch(args)
     for path in args.images:
         try:
             image = load_image(path)
             faces = analysis.assess(image, analysis.analyzer.detector.detect(image))
+            record: dict[str, Any] = {"file": path, "model": analysis.analyzer.model_id,
+                                      "extras": list(analysis.extras), "faces": faces.to_records()}
+            if draw is not None:
+                out = draw / (Path(path).stem + ".jpg")
+                save_image(draw_analysis(image, faces), out)
+                record["drawn"] = str(out)
         except FaceprintError as e:
-            status = EXIT_BAD_INPUT
-            _report_error(args, {"file": path}, e)
+            batch.fail({"file": path}, e)
             continue
-        record: dict[str, Any] = {"file": path, "model": analysis.analyzer.model_id,
-                                  "extras": list(analysis.extras), "faces": faces.to_records()}
-        if args.draw:
-            out = Path(args.draw) / (Path(path).stem + ".jpg")
-            save_image(draw_analysis(image, faces), out)
-            record["drawn"] = str(out)
         if args.json:
-            _emit(record)
+            emit(record)
         else:
             _print(path, record, faces)
-    return status
+    return batch.code
 
 
 def _angle(value: Any) -> str:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from ..calibrate import default_data_dir
+
+
+# Benchmark name -> the module in this package whose `run(args)` runs it (imported on use).
+RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
+           "serve": "serve", "explain": "explain", "gallery": "gallery"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,33 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     add_gallery(g)
     args = parser.parse_args(argv)
-    if args.name == "gallery":
-        from .gallery import run as run_gallery
-
-        return run_gallery(args)
-    if args.name == "explain":
-        from .explain import run as run_explain
-
-        return run_explain(args)
-    if args.name == "classical":
-        from .classical import run as run_classical
-
-        return run_classical(args)
-    if args.name == "quality":
-        from .quality import run as run_quality
-
-        return run_quality(args)
-    if args.name == "serve":
-        from .serve import run as run_serve
-
-        return run_serve(args)
-    if args.name == "cluster":
-        from .cluster import run as run_cluster
-
-        return run_cluster(args)
-    from .verification import run
-
-    return run(args)
+    return importlib.import_module(f"{__package__}.{RUNNERS[args.name]}").run(args)
 
 
 if __name__ == "__main__":

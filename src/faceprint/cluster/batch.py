@@ -47,9 +47,9 @@ class PhotoResult:
 
 
 def heic_supported() -> bool:
-    import importlib.util
+    from ..image import heif_available
 
-    return importlib.util.find_spec("pillow_heif") is not None
+    return heif_available()
 
 
 def walk(root: str | os.PathLike[str], *, exclude: Sequence[str | os.PathLike[str]] = ()) -> list[str]:
@@ -133,22 +133,9 @@ def face_thumbnail(image: np.ndarray, box: np.ndarray, side: int = THUMB_SIDE) -
 
 
 def read_photo(path: str) -> np.ndarray:
-    """RGB pixels of a photo file; HEIC/HEIF through pillow-heif when installed."""
+    """RGB pixels of a photo file (HEIC/HEIF too, when pillow-heif is installed): faceprint.image's decoder."""
     from ..image import load_image
 
-    if os.path.splitext(path)[1].lower() in HEIC_EXTENSIONS:
-        try:
-            import pillow_heif
-        except ImportError:
-            raise InputError(f"{path}: HEIC needs the optional package pillow-heif "
-                             f"(pip install 'faceprint[heic]')") from None
-        try:
-            heif = pillow_heif.open_heif(path, convert_hdr_to_8bit=True)
-            pixels = np.asarray(heif)
-        except Exception as e:  # pillow-heif raises ValueError/RuntimeError on bad files
-            from ..errors import ImageError
-            raise ImageError(f"cannot load image '{path}': corrupt or unreadable HEIF ({e})") from None
-        return load_image(pixels)
     return load_image(path)
 
 

@@ -14,7 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable
-from ..cli_args import float_in, int_at_least
+from ..cli.options import add_model, finite_float, float_in, int_at_least
 from ..types import FACE_RULES
 
 _PROTOCOLS = {
@@ -50,8 +50,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON line with the report paths and headline")
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
         if name != "detection":
-            p.add_argument("--model", action="append", metavar="M",
-                           help="pipeline to evaluate (repeat for several; default: every registered pipeline)")
+            add_model(p, repeat=True, purpose=" to evaluate", default_note="default: every registered pipeline")
         if name in ("verification", "identification"):
             p.add_argument("--bootstrap", type=_positive_int, default=1000, metavar="N",
                            help="bootstrap resamples for the 95 %% intervals (0: none; default 1000)")
@@ -61,7 +60,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                                 "(the labelled person of centred crops such as LFW)")
         if name in ("identification", "clustering"):
             p.add_argument("--labels", required=True, metavar="CSV", help="path,identity[,role][,group...]")
-            p.add_argument("--fairness-max-ratio", type=float, default=None, metavar="R",
+            p.add_argument("--fairness-max-ratio", type=finite_float("--fairness-max-ratio"), default=None, metavar="R",
                            help="max/min across groups still called fair (default 1.5)")
         return p
 
@@ -79,7 +78,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         "gallery is a non-mated probe (paths relative to --root, else this CSV's folder)")
 
     p = add("clustering")
-    p.add_argument("--threshold", type=float, help="average-linkage similarity threshold "
+    p.add_argument("--threshold", type=finite_float("--threshold"), help="average-linkage similarity threshold "
                    "(default: the pipeline's calibrated threshold for --fmr)")
     p.add_argument("--fmr", type=_rate, default=1e-3, help="calibrated FMR whose threshold stops merging "
                    "(default 1e-3)")

@@ -8,7 +8,7 @@ from typing import Any
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `explain` subcommand to the `faceprint` parser's subparsers."""
-    from ..cli_args import float_in, int_at_least
+    from ..cli.options import add_fmr, add_json, add_model, int_at_least
     from ..types import FACE_RULES
 
     help_ = "why two faces match or not: a picture of where they look alike and differ, per-region drops"
@@ -18,10 +18,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_explain)
     p.add_argument("images", nargs=2, metavar="IMAGE")
     p.add_argument("--out", metavar="FILE.png", help="write the side-by-side picture here")
-    p.add_argument("--json", action="store_true", help="one JSON object: verdict, regions, sentence, map shapes")
-    p.add_argument("--model", default=None, help="pipeline name (see `faceprint models`); default: accurate")
-    p.add_argument("--fmr", type=float_in(0, 1, "a false-match rate"), default=1e-3,
-                   help="false-match rate the verdict's threshold is calibrated for (default 1e-3)")
+    add_json(p, "one JSON object: verdict, regions, sentence, map shapes")
+    add_model(p)
+    add_fmr(p, "the verdict's threshold is calibrated for")
     p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
                    help="which face when there are several: largest (default) or central (centred crops)")
     p.add_argument("--grid", type=int_at_least(2, "patches per side"), default=7,
@@ -30,7 +29,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from ..cli import EXIT_OK, _emit
+    from ..cli.exits import OK as EXIT_OK
+    from ..cli.output import emit as _emit
     from ..image import save_image
     from ..pipeline import Analyzer
     from .explanation import explain

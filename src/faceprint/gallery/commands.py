@@ -1,7 +1,9 @@
 """The gallery's command-line verbs: `enroll`, `identify`, `gallery list|show|remove|export|import`.
 
 `register(subparsers)` adds them to the `faceprint` parser. Same conventions as the rest of
-the CLI: `--json` prints JSON Lines, exit 0 done / 2 bad input, errors are one line on stderr.
+the CLI (`faceprint.cli.exits`): `--json` prints JSON Lines, exit 0 done / 2 bad input or a
+gallery fault, errors are one line on stderr; `identify` answers every photo and exits 2 if any
+failed.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import json
 import sys
 from typing import Any
 
-from ..cli_args import int_at_least
+from ..cli.exits import OK as EXIT_OK
+from ..cli.options import add_fmr, add_json, add_model, add_threshold, int_at_least
+from ..cli.output import Batch, emit
 from ..errors import FaceprintError, GalleryError, InputError, ModelMismatchError
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
 GALLERY_HELP = "gallery: a file path (embedded SQLite store), milvus://host:port/collection, or milvus-lite:PATH.db"
 
 
@@ -41,14 +44,12 @@ def _metadata(pairs: list[str] | None) -> dict[str, str]:
 
 # -- enroll ------------------------------------------------------------------------------
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from ..cli import _emit
-
     metadata = _metadata(args.meta)
     with _open(args, create=True) as gallery:
         result = gallery.enroll(args.name, args.images, metadata=metadata, append=args.append)
     rec = {"gallery": args.gallery, **result.to_dict()}
     if args.json:
-        _emit(rec)
+        emit(rec)
     else:
         print(f"enrolled {rec['identity']!r}: {rec['added']} template(s) added, {rec['templates']} in total "
               f"({rec['model']})")
@@ -60,9 +61,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 # -- identify ----------------------------------------------------------------------------
 def cmd_identify(args: argparse.Namespace) -> int:
-    from ..cli import _emit, _report_error
-
-    status = EXIT_OK
+    batch = Batch(args)
     with _open(args) as gallery:
         gallery.analyzer()
         gallery.threshold(args.fmr, args.threshold)  # an uncalibrated FMR is a usage error before any work
@@ -72,16 +71,15 @@ def cmd_identify(args: argparse.Namespace) -> int:
             except (GalleryError, ModelMismatchError):
                 raise  # about the gallery, not this photo: stop
             except FaceprintError as e:
-                status = EXIT_BAD_INPUT
-                _report_error(args, {"file": path}, e)
+                batch.fail({"file": path}, e)
                 continue
             for a in answers:
                 rec = {"file": path, **a.to_dict()}
                 if args.json:
-                    _emit(rec)
+                    emit(rec)
                 else:
                     _print_answer(rec)
-    return status
+    return batch.code
 
 
 def _print_answer(rec: dict[str, Any]) -> None:
@@ -100,8 +98,6 @@ def _print_answer(rec: dict[str, Any]) -> None:
 
 # -- gallery -----------------------------------------------------------------------------
 def cmd_gallery(args: argparse.Namespace) -> int:
-    from ..cli import _emit
-
     action = args.action
     with _open(args, create=action == "import") as gallery:
         if action == "list":
@@ -109,7 +105,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
             meta = gallery.meta
             if args.json:
                 for r in rows:
-                    _emit(r)
+                    emit(r)
             else:
                 what = f"{meta.model_id}, score rule {meta.score_rule}" if meta else "empty"
                 print(f"{args.gallery}: {len(rows)} identities ({what})")
@@ -119,7 +115,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         elif action == "show":
             rec = gallery.show(args.name).to_dict()
             if args.json:
-                _emit(rec)
+                emit(rec)
             else:
                 print(f"{rec['identity']}: {rec['templates']} template(s), enrolled {rec['created']}")
                 for k, v in rec["metadata"].items():
@@ -129,15 +125,15 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         elif action == "remove":
             info = gallery.remove(args.name)
             rec = {"removed": info.name, "templates": info.n_templates}
-            _emit(rec) if args.json else print(f"removed {info.name!r} ({info.n_templates} template(s))")
+            emit(rec) if args.json else print(f"removed {info.name!r} ({info.n_templates} template(s))")
         elif action == "export":
             n = gallery.export(args.file)
             rec = {"exported": n, "file": args.file}
-            _emit(rec) if args.json else print(f"wrote {n} identities to {args.file}")
+            emit(rec) if args.json else print(f"wrote {n} identities to {args.file}")
         elif action == "import":
             n = gallery.import_file(args.file)
             rec = {"imported": n, "file": args.file, "gallery": args.gallery}
-            _emit(rec) if args.json else print(f"imported {n} identities from {args.file} into {args.gallery}")
+            emit(rec) if args.json else print(f"imported {n} identities from {args.file} into {args.gallery}")
     return EXIT_OK
 
 
@@ -147,14 +143,12 @@ _top = int_at_least(1, "--top")
 
 def register(sub: Any) -> None:
     """Add `enroll`, `identify` and `gallery` to the `faceprint` subcommands."""
-    from ..cli import _fmr
-
     def common(p: argparse.ArgumentParser, model: bool = True) -> None:
         p.add_argument("--gallery", "-g", required=True, metavar="G", help=GALLERY_HELP)
         if model:
-            p.add_argument("--model", default=None, help="pipeline name; default: the gallery's (a new gallery: "
-                           "accurate). A different model than the gallery's is refused")
-        p.add_argument("--json", action="store_true", help="machine-readable JSON Lines")
+            add_model(p, default_note="default: the gallery's, or the default pipeline for a new gallery; "
+                                      "a different model than the gallery's is refused")
+        add_json(p, "machine-readable JSON Lines")
 
     text = "enroll one identity from one or more photos (the largest face of each); all or nothing"
     p = sub.add_parser("enroll", help=text, description=text)
@@ -173,9 +167,8 @@ def register(sub: Any) -> None:
     common(p)
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--top", type=_top, default=1, help="candidates listed per face (default 1)")
-    p.add_argument("--fmr", type=_fmr, default=1e-3, help="false-match rate per comparison the threshold is "
-                   "calibrated for (1e-2, 1e-3, 1e-4; default 1e-3)")
-    p.add_argument("--threshold", type=float, help="use this similarity threshold instead (no FMR is claimed)")
+    add_fmr(p, "per comparison the threshold is calibrated for")
+    add_threshold(p)
 
     text = "inspect and manage a gallery: list, show NAME, remove NAME, export FILE, import FILE"
     p = sub.add_parser("gallery", help=text, description=text)

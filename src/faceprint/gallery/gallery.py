@@ -298,7 +298,12 @@ class Gallery:
             raise GalleryError(f"gallery {self.uri} is empty: nothing to export")
         target = Path(path)
         n = 0
-        fd, tmp = tempfile.mkstemp(prefix=".export-", dir=target.parent if str(target.parent) else ".")
+        if target.exists() and not target.is_file():  # a folder or a device: never replaced by a file
+            raise InputError(f"cannot write gallery export {target}: it is not a regular file; name a file")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".export-", dir=target.parent if str(target.parent) else ".")
+        except OSError as e:
+            raise InputError(f"cannot write gallery export {target}: {e.strerror or e}") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(json.dumps({"faceprint_gallery_export": 1, **meta.to_dict()}) + "\n")
@@ -306,8 +311,10 @@ class Gallery:
                     f.write(json.dumps(_identity_line(info, vectors), ensure_ascii=False) + "\n")
                     n += 1
             os.replace(tmp, target)  # a reader never sees half an export
-        except BaseException:
+        except BaseException as e:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(e, OSError):  # the disk is full, the target is read-only...
+                raise InputError(f"cannot write gallery export {target}: {e.strerror or e}") from None
             raise
         return n
 

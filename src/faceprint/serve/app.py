@@ -64,7 +64,9 @@ class Service:
 
             uri = self.config.gallery_uri()
             if self.config.gallery is None:  # only faceprint's own data folder is made here
-                Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                from ..gallery.sqlite_store import private_folder
+
+                private_folder(Path(uri).parent)  # 0700: it holds biometric templates
             self.gallery = open_gallery(uri, self.analyzer, create=True, index=self.config.index)
 
     def close(self) -> None:

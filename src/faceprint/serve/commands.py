@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli_args import float_in, int_at_least
+from ..cli.options import add_model, float_in, int_at_least
 from ..errors import InputError
 
 EXIT_OK = 0
@@ -52,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from ..cli import _emit
+    from ..cli.output import emit as _emit
     from .config import default_keys
     from .keys import KeyStore
 
@@ -84,7 +84,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_serve)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int_at_least(0, "a port"), default=8000)
-    p.add_argument("--model", default=None, help="pipeline name (see `faceprint models`); default: accurate")
+    add_model(p)
     p.add_argument("--gallery", default=None, help="gallery path or URI (default: $FACEPRINT_HOME/gallery.db, "
                    "i.e. ~/.local/share/faceprint/gallery.db)")
     p.add_argument("--keys", default=None, help="API key file (default: $FACEPRINT_KEYS or "
