@@ -50,7 +50,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON line with the report paths and headline")
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
         if name != "detection":
-            add_model(p, repeat=True, purpose=" to evaluate", default_note="default: every registered pipeline")
+            add_model(p, repeat=True, purpose=" to evaluate", default_note="default: the default pipeline")
         if name in ("verification", "identification"):
             p.add_argument("--bootstrap", type=_positive_int, default=1000, metavar="N",
                            help="bootstrap resamples for the 95 %% intervals (0: none; default 1000)")
@@ -108,7 +108,11 @@ def command_line(args: argparse.Namespace) -> str:
 
 def _runner(protocol: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        from ..extras import require
         from .report import Report
+
+        # The report's plots need matplotlib: say so now, not after all the embedding work.
+        require("eval", ("matplotlib",), "faceprint eval")
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -30,11 +30,15 @@ class ModelVectors:
 
 
 def resolve_models(names: Sequence[str] | None) -> list[PipelineCard]:
-    """Pipeline cards for `names` (all registered pipelines when None), in the order given."""
-    from ..models.catalog import PIPELINES
+    """Pipeline cards for `names` (the default pipeline when None), in the order given.
+
+    Not every registered pipeline: that would run the classical baselines too, which take
+    most of the time and answer a question few users ask.
+    """
+    from ..models.catalog import DEFAULT_PIPELINE
     from ..models.registry import pipeline_card
 
-    names = list(dict.fromkeys(names)) if names else list(PIPELINES)
+    names = list(dict.fromkeys(names)) if names else [DEFAULT_PIPELINE]
     return [pipeline_card(n) for n in names]
 
 

@@ -22,7 +22,8 @@ def _figure(width: float = 6.0, height: float = 4.5, ncols: int = 1, nrows: int 
         from matplotlib.figure import Figure
     except ImportError as e:
         from ..errors import InputError
-        raise InputError("plots need matplotlib: pip install 'faceprint[eval]'") from e
+        from ..extras import install_command
+        raise InputError(f"plots need matplotlib: {install_command('eval')}") from e
     fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
