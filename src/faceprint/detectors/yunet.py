@@ -9,6 +9,7 @@ import numpy as np
 
 from ..models.catalog import YUNET
 from ..models.files import locate
+from ..models.opencv_log import opencv_quiet
 from ..types import Faces
 
 
@@ -19,8 +20,9 @@ class YuNetDetector:
         # Images larger than `max_side` are detected on a downscaled copy: YuNet's cost
         # grows with pixels, and faces that small in a huge photo are rarely usable.
         self.max_side = max_side
-        self._net = cv2.FaceDetectorYN.create(str(locate(YUNET.files[0])), "", (320, 320),
-                                              score_threshold, nms_threshold, 5000)
+        with opencv_quiet():
+            self._net = cv2.FaceDetectorYN.create(str(locate(YUNET.files[0])), "", (320, 320),
+                                                  score_threshold, nms_threshold, 5000)
         self._lock = threading.Lock()  # a FaceDetectorYN keeps per-call state
 
     def detect(self, image: np.ndarray) -> Faces:

@@ -14,6 +14,7 @@ import numpy as np
 from ..align import ARCFACE_112, align_face
 from ..models.catalog import SFACE
 from ..models.files import locate
+from ..models.opencv_log import opencv_quiet
 from ..models.onnx_graph import pruned_onnx_bytes
 from ..types import Faces
 from .base import CropEmbedder, l2_normalise
@@ -26,7 +27,8 @@ class SFaceEmbedder(CropEmbedder):
     def __init__(self, flip: bool = False) -> None:
         super().__init__(flip)
         graph = pruned_onnx_bytes(locate(SFACE.files[0]))
-        self._net = cv2.dnn.readNetFromONNX(np.frombuffer(graph, np.uint8))
+        with opencv_quiet():
+            self._net = cv2.dnn.readNetFromONNX(np.frombuffer(graph, np.uint8))
         self._lock = threading.Lock()  # a cv2.dnn.Net is not safe to share between threads
 
     def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:

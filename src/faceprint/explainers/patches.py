@@ -41,10 +41,12 @@ class SFacePatches:
         from ..models.catalog import SFACE
         from ..models.files import locate
         from ..models.onnx_graph import pruned_onnx_bytes
+        from ..models.opencv_log import opencv_quiet
 
         model = onnx.load_from_string(pruned_onnx_bytes(locate(SFACE.files[0])))
         model.graph.output.append(helper.make_tensor_value_info(FEATURE, TensorProto.FLOAT, [1, 1024, 7, 7]))
-        self._net = cv2.dnn.readNetFromONNX(np.frombuffer(model.SerializeToString(), np.uint8))
+        with opencv_quiet():
+            self._net = cv2.dnn.readNetFromONNX(np.frombuffer(model.SerializeToString(), np.uint8))
         self._lock = threading.Lock()  # a cv2.dnn.Net is not safe to share between threads
         init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
         weight = _dequantise(model, init, "pre_fc1_weight_dequantized")  # (128, 50176)
