@@ -79,3 +79,10 @@ def test_importing_the_cli_package_loads_nothing_heavy():
             "print(sorted(set(sys.modules) - before))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert eval(out) == ["faceprint.cli"]
+
+
+def test_main_stays_the_function_after_the_cli_modules_load():
+    import faceprint.cli
+    from faceprint.cli import app  # noqa: F401  (loading every submodule must not shadow `main`)
+
+    assert callable(faceprint.cli.main) and faceprint.cli.main.__module__ == "faceprint.cli"

@@ -1,6 +1,6 @@
 """The `faceprint` command line (console script `faceprint = "faceprint.cli:main"`).
 
-Layout: `main` builds the parser from a table of subcommand modules and maps errors to exit
+Layout: `app` builds the parser from a table of subcommand modules and maps errors to exit
 codes; `exits` defines the codes and the batch rule; `output` prints results and errors (one
 line per failure, JSON Lines with `--json`) and guards stdout and output paths; `options`
 declares the shared options (`--model`, `--json`, `--fmr`, `--threshold`, typed numbers) once.
@@ -21,7 +21,7 @@ from typing import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `faceprint` with `argv` (default: sys.argv[1:]); returns the exit code."""
-    from .main import main as run
+    from .app import main as run
 
     return run(argv)
 

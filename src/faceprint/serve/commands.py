@@ -6,10 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from ..cli.exits import OK as EXIT_OK
 from ..cli.options import add_model, float_in, int_at_least
 from ..errors import InputError
-
-EXIT_OK = 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
