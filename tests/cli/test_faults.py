@@ -188,3 +188,19 @@ def test_non_finite_thresholds_are_usage_errors(capsys, corpus, value, json_flag
 def test_usage_errors_are_one_line(capsys, argv):
     err = usage(capsys, *argv)
     assert err.startswith("faceprint") and "--help" in err
+
+
+def test_a_full_disk_behind_embed_out_is_one_line_and_leaves_no_file(corpus, tmp_path):
+    import resource
+    import signal
+
+    def tiny_files() -> None:  # every file this process writes may hold 300 bytes: the .npz cannot
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
+
+    out = tmp_path / "e.npz"
+    r = subprocess.run([sys.executable, "-m", "faceprint", "embed", str(corpus["astronaut"]), "--out", str(out),
+                        "--model", "fast"], capture_output=True, text=True, timeout=120, preexec_fn=tiny_files)
+    assert r.returncode == 2 and r.stderr.startswith("faceprint: error: --out") and "cannot write" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
