@@ -43,8 +43,36 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    "DATA/../models/minifasnet/samples)")
     p.add_argument("--lfw", type=int, default=0, help="LFW people (one photo each); 0 = all 5,749")
     p.add_argument("--active", action="store_true", help="also run the active-challenge measurements")
+    p.add_argument("--gate-levels", type=int, default=0, metavar="N",
+                   help="instead: the enrolment gate's measures on one photo of each of N LFW people, as percentiles")
     p.add_argument("--json", action="store_true")
     return p
+
+
+def gate_levels(data: Path, n: int) -> dict[str, Any]:
+    """Percentiles of the gate's five measures on LFW (the worst side of each: what a bar would refuse)."""
+    from ..analyzers.facemesh import FaceMeshAssessor
+    from ..gallery.gate import face_measures
+    from ..image import load_image
+    from ..pipeline import Analyzer
+
+    detector = Analyzer.from_name("fast").detector
+    mesh = FaceMeshAssessor()
+    people = sorted(p for p in (data / "lfw_deepfunneled" / "images").iterdir() if p.is_dir())[:n]
+    rows = []
+    for person in people:
+        image = load_image(sorted(person.glob("*.jpg"))[0])
+        faces = detector.detect(image)
+        if len(faces):
+            face = mesh.assess(image, faces[faces.pick("central")])
+            rows.append(face_measures(image, face, 0))
+    out: dict[str, Any] = {"faces": len(rows)}
+    for key, worst_low in (("face_size_px", True), ("blur", False), ("luminance", True), ("yaw", False),
+                           ("pitch", False), ("eye_openness", True)):
+        v = np.array([abs(r[key]) if key in ("yaw", "pitch") else r[key] for r in rows], np.float64)
+        qs = (0.5, 2, 10) if worst_low else (99.5, 98, 90)
+        out[key] = {f"p{q:g}": round(float(np.percentile(v, q)), 3) for q in qs}
+    return out
 
 
 def _frames(path: Path, every: int = 1) -> list[np.ndarray]:
@@ -179,6 +207,9 @@ def _group_faces(data: Path, sc: _Scorer):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.gate_levels:
+        print(json.dumps(gate_levels(Path(args.data), args.gate_levels), indent=1))
+        return 0
     print("passive liveness:", flush=True)
     report = {"passive": passive(args)}
     if args.active:
