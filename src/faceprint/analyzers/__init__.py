@@ -2,7 +2,8 @@
 
 Always available: `pose` (yaw, pitch, roll) and `quality` (score, reasons, measures).
 Optional extras, off unless installed and asked for: `landmarks` (468-point FaceMesh),
-`age_gender` and `emotion` (read the unreliability notes in those modules before use).
+`age_gender` and `emotion` (read the unreliability notes in those modules before use),
+`liveness` (passive anti-spoofing, `faceprint.liveness`).
 Nothing is loaded by importing this package.
 """
 
@@ -39,6 +40,9 @@ def build_assessors(embedder: object | None = None, extras: Iterable[str] | str 
     if "emotion" in wanted:
         from .emotion import EmotionAssessor
         out.append(EmotionAssessor())
+    if "liveness" in wanted:
+        from ..liveness.passive import PassiveLiveness
+        out.append(PassiveLiveness())
     return out
 
 

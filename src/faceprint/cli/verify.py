@@ -35,6 +35,8 @@ def register(sub: Any) -> None:
                    help="which face when there are several: largest (default) or central (centred crops "
                         "such as ID photos and LFW)")
     p.add_argument("--fail-if-different", action="store_true", help="exit 1 when a verdict is 'different'")
+    p.add_argument("--require-live", action="store_true", help="refuse (exit 2) when either face looks like a "
+                   "photo or screen to the passive liveness model (two images only)")
 
 
 def verdict_record(verdict, ca, cb) -> dict[str, Any]:
@@ -66,9 +68,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         analyzer.threshold(args.fmr)  # an uncalibrated FMR is a usage error before any work
     if args.pairs:
         return verify_pairs(args, analyzer)
-    verdict, ca, cb = analyzer.verify(args.images[0], args.images[1], fmr=args.fmr, threshold=args.threshold,
+    images = list(args.images)
+    if args.require_live:
+        from ..image import load_image
+
+        images = [load_image(p) for p in images]
+    verdict, ca, cb = analyzer.verify(images[0], images[1], fmr=args.fmr, threshold=args.threshold,
                                       face_a=_face(args, "a"), face_b=_face(args, "b"), rule=args.face_rule)
     rec = {"path_a": args.images[0], "path_b": args.images[1], **verdict_record(verdict, ca, cb)}
+    if args.require_live:  # a face judged a photo or screen is refused: exit 2, no verdict
+        from ..liveness.hooks import require_live
+
+        rec["liveness_a"], rec["liveness_b"] = (require_live(im, c, p) for im, c, p in
+                                                zip(images, (ca, cb), args.images))
     emit(rec) if args.json else print_verdict(rec)
     return exits.DIFFERENT if args.fail_if_different and not verdict.same else exits.OK
 

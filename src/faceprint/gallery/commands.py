@@ -44,10 +44,15 @@ def _metadata(pairs: list[str] | None) -> dict[str, str]:
 
 # -- enroll ------------------------------------------------------------------------------
 def cmd_enroll(args: argparse.Namespace) -> int:
+    from .gate import EnrolmentGate
+
     metadata = _metadata(args.meta)
+    gate = EnrolmentGate(args.quality_filter, args.require_live, args.refuse_duplicate)
     with _open(args, create=True) as gallery:
-        result = gallery.enroll(args.name, args.images, metadata=metadata, append=args.append)
-    rec = {"gallery": args.gallery, **result.to_dict()}
+        result = gallery.enroll(args.name, args.images, metadata=metadata, append=args.append, gate=gate)
+    rec = {"gallery": args.gallery, **result.to_dict(), "warnings": gate.warnings}
+    for w in gate.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if args.json:
         emit(rec)
     else:
@@ -157,6 +162,13 @@ def register(sub: Any) -> None:
     p.add_argument("name", metavar="NAME")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--append", action="store_true", help="add the photos to an identity that is already enrolled")
+    p.add_argument("--quality-filter", choices=("none", "low", "medium", "high"), default="none",
+                   help="refuse photos whose face is too small, blurred, dark, turned or has closed eyes "
+                   "(AWS IndexFaces' levels; see docs/liveness.md for how each was set); default none")
+    p.add_argument("--require-live", action="store_true", help="refuse photos the passive liveness model "
+                   "judges a photo of a photo or a screen")
+    p.add_argument("--refuse-duplicate", action="store_true", help="refuse (instead of warning about) a face "
+                   "already enrolled under another name at the FMR 1e-4 threshold")
     p.add_argument("--meta", action="append", metavar="KEY=VALUE", help="metadata stored with the identity")
     p.add_argument("--score-rule", choices=("max", "mean"), default=None,
                    help="how several templates of one identity score, for a new gallery (default max)")

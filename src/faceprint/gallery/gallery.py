@@ -163,8 +163,11 @@ class Gallery:
 
     # -- enrollment ----------------------------------------------------------------------
     def enroll(self, name: str, images: Sequence[Any], *, metadata: dict[str, Any] | None = None,
-               append: bool = False, sources: Sequence[str] | None = None) -> Enrollment:
+               append: bool = False, sources: Sequence[str] | None = None, gate: Any = None) -> Enrollment:
         """Enroll one identity from one or more photos (the largest face of each); all or nothing.
+
+        `gate` (a `faceprint.gallery.gate.EnrolmentGate`) refuses photos below a quality bar,
+        not live, or already enrolled under another name, before anything is stored.
 
         `sources` names the photos in the store (default: their paths, or a description of
         bytes and arrays); the service passes the uploads' file names.
@@ -191,12 +194,16 @@ class Gallery:
             digest = _pixels_digest(pixels)
             if any(t.digest == digest for t in templates):
                 raise DuplicateError(f"{what}: the same photo is given twice; nothing was enrolled")
+            if gate is not None:
+                gate.check_photo(pixels, faces, what)
             vectors.append(faces.embeddings[0])
             source = (sources[k] if sources is not None
                       else str(image) if isinstance(image, (str, os.PathLike)) else what)
             templates.append(NewTemplate(faces.embeddings[0], source, digest, box))
             photos.append({"file": source, "faces_found": len(faces), "face": 0,
                            "face_rule": "only" if len(faces) == 1 else "largest", "box": list(box)})
+        if gate is not None:
+            gate.check_duplicates(self, name, np.asarray(vectors), analyzer.model_id)
         card = getattr(analyzer, "card", None)
         new_meta = meta or self._new_meta(analyzer.model_id, int(np.asarray(vectors).shape[1]),
                                           card.to_dict() if card is not None else {})

@@ -171,3 +171,26 @@ ANALYSIS_MODELS["emotion"] = ModelCard(
                      "65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559"),),
     runtime="ai-edge-litert", input_size=(64, 64), colour="grey, scaled to [-1, 1]",
     extra={"faceprint_extra": "emotion"})
+
+# Passive liveness (faceprint.liveness): converted from the authors' PyTorch state dicts by
+# tools/convert_minifasnet.py and shipped inside faceprint itself (LICENSE beside them);
+# the runtime is onnxruntime (extra "liveness").
+_FACEPRINT = ("faceprint", "faceprint")
+_MINIFAS_ORIGIN = ("minivision-ai/Silent-Face-Anti-Spoofing b6d5f04 resources/anti_spoof_models/{} "
+                   "(state dict SHA-256 {}), exported to ONNX by tools/convert_minifasnet.py")
+for _name, _file, _scale, _src in (
+        ("minifasnet-v2", "2.7_80x80_MiniFASNetV2", 2.7,
+         "a5eb02e1843f19b5386b953cc4c9f011c3f985d0ee2bb9819eea9a142099bec0"),
+        ("minifasnet-v1se", "4_0_0_80x80_MiniFASNetV1SE", 4.0,
+         "84ee1d37d96894d5e82de5a57df044ef80a58be2b218b5ed7cdfd875ec2f5990")):
+    ANALYSIS_MODELS[_name] = ModelCard(
+        name=_name, task="liveness",
+        summary=f"{_file.split('_')[-1]} passive anti-spoofing: 3 classes (1 = live) of the face box "
+                f"enlarged {_scale}x, 80x80.",
+        licence="Apache-2.0", origin=_MINIFAS_ORIGIN.format(_file + ".pth", _src),
+        files=(ModelFile(*_FACEPRINT, f"models/minifasnet/{_file}.onnx", {
+            "minifasnet-v2": "0adb6aa558096b91e8ae49f6ed0ff7256bc98a64e679865c752081947b25548e",
+            "minifasnet-v1se": "9e4c151b0f59e1b0e3fdaedcf12e04518822d773b3ec335f0f69db057329f50a"}[_name]),),
+        runtime="onnxruntime", input_size=(80, 80), colour="BGR, 0-255, no mean/std",
+        landmark_template=f"none: the detector box enlarged {_scale}x about its centre, clipped to the image",
+        extra={"faceprint_extra": "liveness", "crop_scale": _scale})

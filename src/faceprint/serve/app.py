@@ -206,7 +206,10 @@ def _api(service: Service) -> APIRouter:
 
     @router.post("/verify", summary="Are the faces of two images the same person?")
     async def verify(image_a: Image, image_b: Image, fmr: Fmr = "1e-3", face_rule: FaceRule = "largest",
-                     face_a: FaceIndex = None, face_b: FaceIndex = None) -> dict[str, Any]:
+                     face_a: FaceIndex = None, face_b: FaceIndex = None,
+                     require_live: Annotated[bool, Form(description="refuse (422 not_live) a face the passive "
+                                                        "liveness model judges a photo or screen")] = False
+                     ) -> dict[str, Any]:
         rate = float(fmr)
         service.analyzer.threshold(rate)  # an uncalibrated rate fails before any model work
         a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
@@ -214,11 +217,18 @@ def _api(service: Service) -> APIRouter:
         def work() -> dict[str, Any]:
             analyzer = service.analyzer
             with named("image_a"):
-                ca = analyzer.choose_face(service.decode(a, "image_a"), face_a, face_rule)
+                pa = service.decode(a, "image_a")
+                ca = analyzer.choose_face(pa, face_a, face_rule)
             with named("image_b"):
-                cb = analyzer.choose_face(service.decode(b, "image_b"), face_b, face_rule)
+                pb = service.decode(b, "image_b")
+                cb = analyzer.choose_face(pb, face_b, face_rule)
+            live = {}
+            if require_live:
+                from ..liveness.hooks import require_live as check_live
+
+                live = {f"liveness_{k}": check_live(p, c, f"image_{k}") for k, p, c in (("a", pa, ca), ("b", pb, cb))}
             verdict = analyzer.compare(ca.embedding, cb.embedding, fmr=rate)
-            rec = verdict.to_dict()
+            rec = {**verdict.to_dict(), **live}
             rec["meaning"] = threshold_meaning(verdict.fmr)
             rec["face_a"], rec["face_b"] = _choice(ca, limits.max_faces), _choice(cb, limits.max_faces)
             return rec
@@ -284,7 +294,10 @@ def _api(service: Service) -> APIRouter:
     @router.post("/identities", status_code=201, summary="Enroll a person from one or more photos")
     async def enroll(name: Annotated[str, Form(min_length=1, max_length=200)],
                      image: Annotated[list[UploadFile], File(description="one or more photos of the person")],
-                     append: Annotated[bool, Form(description="add to an existing identity")] = False
+                     append: Annotated[bool, Form(description="add to an existing identity")] = False,
+                     require_live: Annotated[bool, Form(description="refuse photos judged a photo or screen")] = False,
+                     quality_filter: Annotated[Literal["none", "low", "medium", "high"],
+                                               Form(description="refuse faces below this quality bar")] = "none",
                      ) -> dict[str, Any]:
         if len(image) > limits.max_images:
             raise InputError(f"at most {limits.max_images} photos per enrollment, got {len(image)}")
@@ -293,7 +306,11 @@ def _api(service: Service) -> APIRouter:
 
         def work() -> dict[str, Any]:
             pixels = [service.decode(d, f"image {n!r}") for d, n in zip(blobs, names)]
-            return service.gallery.enroll(name, pixels, append=append, sources=names).to_dict()
+            from ..gallery.gate import EnrolmentGate
+
+            gate = EnrolmentGate(quality_filter, require_live)
+            out = service.gallery.enroll(name, pixels, append=append, sources=names, gate=gate).to_dict()
+            return {**out, "warnings": gate.warnings}
         return await service.runner.run(work)
 
     @router.get("/identities", summary="Everyone enrolled")

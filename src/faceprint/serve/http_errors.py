@@ -15,7 +15,7 @@ STATUS_BY_CODE = {
     "no_face": 422, "bad_face_index": 422, "bad_request": 422,
     "unauthorized": 401, "unknown_identity": 404, "not_found": 404, "method_not_allowed": 405,
     "duplicate": 409, "model_mismatch": 409, "gallery": 409,
-    "low_quality": 422, "extra_not_installed": 501, "model_file": 500,
+    "low_quality": 422, "not_live": 422, "extra_not_installed": 501, "model_file": 500,
     "busy": 503, "timeout": 504, "internal": 500,
 }
 
