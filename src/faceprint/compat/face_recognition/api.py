@@ -222,9 +222,21 @@ def face_encodings(face_image: np.ndarray, known_face_locations: Iterable[Sequen
     if isinstance(num_jitters, bool) or not isinstance(num_jitters, (int, np.integer)) or num_jitters < 0:
         raise InputError(f"num_jitters must be a whole number >= 0, got {num_jitters!r}")
     pixels = _pixels(face_image, rgb=True)
-    shapes = _raw_face_landmarks(pixels, known_face_locations, model)
+    return _encode(pixels, _raw_face_landmarks(pixels, known_face_locations, model), num_jitters)
+
+
+def _encode(pixels: np.ndarray, shapes: list[Any], num_jitters: int = 1) -> list[np.ndarray]:
     encoder = models.encoder()
     return [np.array(encoder.call("compute_face_descriptor", pixels, shape, int(num_jitters))) for shape in shapes]
+
+
+def _encodings_of_detected(face_image: np.ndarray, model: str = "hog") -> list[np.ndarray]:
+    """face_encodings(face_image) with another detector: the detector's own boxes, untrimmed
+    (with "hog" exactly face_encodings(face_image); the CLI uses this for --model)."""
+    pixels = _pixels(face_image, rgb=True)
+    raw = _raw_face_locations(pixels, 1, model)
+    predictor = models.predictor(5)
+    return _encode(pixels, [predictor(pixels, face.rect if model == "cnn" else face) for face in raw])
 
 
 # -- comparison ------------------------------------------------------------------------
