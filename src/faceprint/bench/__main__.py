@@ -12,7 +12,7 @@ from ..calibrate import default_data_dir
 # Benchmark name -> the module in this package whose `run(args)` runs it (imported on use).
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
            "serve": "serve", "explain": "explain", "gallery": "gallery",
-           "liveness": "liveness"}
+           "liveness": "liveness", "compat": "compat"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from .gallery import add_arguments as add_gallery
 
     add_gallery(g)
+    from .compat import add_parser as add_compat; add_compat(sub)  # noqa: E702
     args = parser.parse_args(argv)
     return importlib.import_module(f"{__package__}.{RUNNERS[args.name]}").run(args)
 

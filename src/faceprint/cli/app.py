@@ -29,6 +29,7 @@ COMMANDS = (
     "faceprint.explainers.commands",
     "faceprint.serve.commands",
     "faceprint.liveness.commands",
+    "faceprint.compat.commands",
 )
 
 
