@@ -207,7 +207,7 @@ def diagnose(path: str | None, what: str, *, opened: bool = False) -> VideoError
             stream = streams[0]
             if stream.codec_context is None:
                 return UnsupportedCodecError(f"{what}: the video stream's codec is unknown to this FFmpeg "
-                                             f"build (tag {stream.codec_tag or '?'!s}); re-encode it, e.g. to H.264")
+                                             f"build; re-encode it (to H.264, say)")
     except av.FFmpegError as e:
         reason = getattr(e, "strerror", None) or type(e).__name__
         return VideoError(f"{what}: not a video FFmpeg can read ({reason}; corrupt, truncated, or not a video)")
