@@ -131,9 +131,10 @@ class VideoRun:
         faces = self.analyzer.detector.detect(image)
         feats = None
         if len(faces) and self._features is not None:
-            feats = self._features.embed_crops(self._features.crops(image, faces))
-        before = self.tracker._next_id
+            emb = self._features
+            feats = lambda idx: emb.embed_crops(emb.crops(image, faces[idx]))  # noqa: E731 - only when asked
         ids = self.tracker.update(faces.boxes, faces.scores, feats)
+        started = False
         if len(faces):
             q, reasons = quality.score(quality.measure(image, faces))
             for i, tid in enumerate(ids.tolist()):
@@ -141,6 +142,7 @@ class VideoRun:
                     continue
                 ev = self._evidence.get(tid)
                 if ev is None:
+                    started = True
                     ev = self._evidence[tid] = TrackEvidence(tid, self.views)
                     self._start_time[tid] = frame.time
                     self._shot_of[tid] = self.shot
@@ -149,7 +151,7 @@ class VideoRun:
                                  frame.index, frame.time))
                 if ev.ready(frame.time - self._start_time[tid], self.decide_after_s):
                     self._decide(ev)
-        return self.tracker._next_id != before
+        return started
 
     def _decide(self, ev: TrackEvidence):
         return ev.decide(self.analyzer.embedder, self.analyzer.model_id, self.gallery, self.fmr)

@@ -11,6 +11,7 @@ Association on a detection frame, in two passes:
    the face moved more than its width between detections) with appearance (cosine of the
    features); pairs whose motion is implausible, or whose faces plainly differ
    (cosine < `appearance_veto`), cannot match. Hungarian assignment (scipy) on the rest.
+   Features are asked for (lazily) only where motion leaves a doubt, and for new tracks.
 2. tracks still unmatched against detections still unmatched, by appearance alone
    (cosine >= `reid_cosine`): a face that reappears after an occlusion, or after moving
    further than the filter predicted, keeps its track.
@@ -21,6 +22,7 @@ A scene cut ends every track at once (`end_all`): a new shot gets new tracks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -79,7 +81,7 @@ class FaceTracker:
 
     def __init__(self, fps: float = 25.0, *, max_lost_s: float = 1.0, min_motion: float = 0.25,
                  appearance_weight: float = 0.5, appearance_veto: float = 0.15, reid_cosine: float = 0.45,
-                 min_score: float = 0.0) -> None:
+                 min_score: float = 0.0, sure_iou: float = 0.5) -> None:
         self.fps = float(fps)
         self.max_lost = max(1, int(round(max_lost_s * self.fps)))
         self.min_motion = min_motion
@@ -87,6 +89,7 @@ class FaceTracker:
         self.appearance_veto = appearance_veto
         self.reid_cosine = reid_cosine
         self.min_score = min_score
+        self.sure_iou = sure_iou
         self.tracks: list[Track] = []
         self.frame = -1
         self._next_id = 1
@@ -107,49 +110,79 @@ class FaceTracker:
         return list(alive)
 
     def update(self, boxes: np.ndarray, scores: np.ndarray | None = None,
-               features: np.ndarray | None = None) -> np.ndarray:
-        """Match this frame's detections (call after `predict`); returns the track id of each detection."""
+               features: np.ndarray | Callable[[list[int]], np.ndarray] | None = None) -> np.ndarray:
+        """Match this frame's detections (call after `predict`); returns the track id of each detection.
+
+        `features`: (N, D) unit rows, or a function of detection indices returning their rows,
+        called only for the detections that need appearance: those without one clear motion
+        match (IoU >= `sure_iou` with a single track that has no other candidate), and new
+        tracks. Appearance then costs nothing while faces move smoothly apart from each other.
+        """
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         n = len(boxes)
         scores = np.ones(n, np.float32) if scores is None else np.asarray(scores, np.float32)
-        feats = None if features is None else _unit(np.asarray(features, np.float32).reshape(n, -1))
-        ids = np.zeros(n, np.int64)
         tracks = self.tracks
+        motion = motion_similarity(np.stack([t.box for t in tracks]), boxes) if tracks and n else np.zeros((len(tracks), n))
+        ok = motion >= self.min_motion
+        feats = self._features(features, n, self._unsure(motion, ok, iou_matrix(
+            np.stack([t.box for t in tracks]) if tracks else np.zeros((0, 4)), boxes)))
+        ids = np.zeros(n, np.int64)
         matched_t: set[int] = set()
         matched_d: set[int] = set()
         if tracks and n:
-            motion = motion_similarity(np.stack([t.box for t in tracks]), boxes)
             cos = self._cosines(tracks, feats)
-            sim = motion if cos is None else np.where(
-                np.isnan(cos), motion, (1 - self.appearance_weight) * motion + self.appearance_weight * cos)
-            ok = motion >= self.min_motion
-            if cos is not None:
-                ok &= ~(cos < self.appearance_veto)  # NaN (no feature) does not veto
+            sim = np.where(np.isnan(cos), motion,
+                           (1 - self.appearance_weight) * motion + self.appearance_weight * cos)
+            ok &= ~(cos < self.appearance_veto)  # NaN (no feature) does not veto
             cost = np.where(ok, 1 - sim, _INFEASIBLE)
             for ti, di in zip(*linear_sum_assignment(cost)):
                 if ok[ti, di]:
                     matched_t.add(ti)
                     matched_d.add(di)
-                    ids[di] = self._match(tracks[ti], boxes[di], scores[di], None if feats is None else feats[di])
+                    ids[di] = self._match(tracks[ti], boxes[di], scores[di], feats[di])
             # Pass 2: appearance alone for what is left.
-            if cos is not None:
-                rest_t = [i for i in range(len(tracks)) if i not in matched_t]
-                rest_d = [j for j in range(n) if j not in matched_d]
-                if rest_t and rest_d:
-                    sub = np.nan_to_num(cos[np.ix_(rest_t, rest_d)], nan=-1.0)
-                    for a, b in zip(*linear_sum_assignment(-sub)):
-                        if sub[a, b] >= self.reid_cosine:
-                            ti, di = rest_t[a], rest_d[b]
-                            matched_t.add(ti)
-                            matched_d.add(di)
-                            ids[di] = self._match(tracks[ti], boxes[di], scores[di], feats[di])
+            rest_t = [i for i in range(len(tracks)) if i not in matched_t]
+            rest_d = [j for j in range(n) if j not in matched_d]
+            if rest_t and rest_d:
+                sub = np.nan_to_num(cos[np.ix_(rest_t, rest_d)], nan=-1.0)
+                for a, b in zip(*linear_sum_assignment(-sub)):
+                    if sub[a, b] >= self.reid_cosine:
+                        ti, di = rest_t[a], rest_d[b]
+                        matched_t.add(ti)
+                        matched_d.add(di)
+                        ids[di] = self._match(tracks[ti], boxes[di], scores[di], feats[di])
         for di in range(n):
             if di not in matched_d:
                 if scores[di] < self.min_score:
                     ids[di] = 0  # too weak to start a track
                     continue
-                ids[di] = self._start(boxes[di], scores[di], None if feats is None else feats[di]).id
+                ids[di] = self._start(boxes[di], scores[di], feats[di]).id
         return ids
+
+    def _unsure(self, motion: np.ndarray, ok: np.ndarray, iou: np.ndarray) -> list[int]:
+        """Detections whose track is not plain from motion (they get appearance features)."""
+        unsure = []
+        for j in range(motion.shape[1]):
+            cands = np.flatnonzero(ok[:, j])
+            sure = (len(cands) == 1 and iou[cands[0], j] >= self.sure_iou
+                    and int(ok[cands[0]].sum()) == 1)
+            if not sure:
+                unsure.append(j)
+        return unsure
+
+    def _features(self, features, n: int, wanted: list[int]) -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = [None] * n
+        if features is None or not wanted:
+            return out
+        if callable(features):
+            rows = _unit(np.asarray(features(wanted), np.float32).reshape(len(wanted), -1))
+            for j, row in zip(wanted, rows):
+                out[j] = row
+        else:
+            rows = _unit(np.asarray(features, np.float32).reshape(n, -1))
+            for j in range(n):
+                out[j] = rows[j]  # given anyway: use them all
+        return out
 
     def end_all(self) -> list[Track]:
         """End every track (a scene cut); returns them."""
@@ -163,13 +196,14 @@ class FaceTracker:
         return out
 
     # -- internals -----------------------------------------------------------------------
-    def _cosines(self, tracks: list[Track], feats: np.ndarray | None) -> np.ndarray | None:
-        if feats is None:
-            return None
+    def _cosines(self, tracks: list[Track], feats: list[np.ndarray | None]) -> np.ndarray:
         out = np.full((len(tracks), len(feats)), np.nan)
-        for i, t in enumerate(tracks):
-            if t.feature is not None:
-                out[i] = feats @ t.feature
+        for j, f in enumerate(feats):
+            if f is None:
+                continue
+            for i, t in enumerate(tracks):
+                if t.feature is not None:
+                    out[i, j] = float(f @ t.feature)
         return out
 
     def _match(self, t: Track, box: np.ndarray, score: float, feat: np.ndarray | None) -> int:
