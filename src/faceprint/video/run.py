@@ -46,11 +46,13 @@ class VideoRun:
                  fmr: float = 1e-3, views: int = 5, decide_after_s: float = 1.0, max_lost_s: float = 1.0,
                  appearance: bool = True, timeout_s: float = 10.0, max_duration_s: float | None = None,
                  max_frames: int | None = None, thumbs: bool = True,
-                 on_frame: Callable[[Frame, FrameResult], None] | None = None, tracker: Any = None) -> None:
+                 on_frame: Callable[[Frame, FrameResult], None] | None = None, tracker: Any = None,
+                 close_gallery: bool = False) -> None:
         from ..analyzers.base import crop_embedder
 
         self.analyzer = analyzer
         self.gallery = gallery
+        self._close_gallery = close_gallery  # `track(gallery="path")` opened it: closed at the end
         self.fmr = fmr
         self.views = views
         self.decide_after_s = decide_after_s
@@ -205,6 +207,8 @@ class VideoRun:
         if self.gallery is not None and len(self.gallery):
             t_gal, rate = self.gallery.threshold(self.fmr)
             size = len(self.gallery)
+        if self._close_gallery:
+            self.gallery.close()
         err = None if error is None else {"code": error.code, "message": str(error)}
         return VideoSummary(self.info, self.analyzer.model_id, tracks, self.frames_read, self.frames_detected,
                             self.shot + 1 if self.frames_read else 0, elapsed, t_gal, rate, size,
@@ -246,6 +250,10 @@ def track(source: Any, *, model: str | None = None, analyzer: Any = None, galler
 
         g = open_gallery(gallery, analyzer)
         analyzer = analyzer or (g.analyzer() if model is None else _analyzer(model))
-        return VideoRun(source, analyzer, gallery=g, every=every, fmr=fmr, **options)
+        try:
+            return VideoRun(source, analyzer, gallery=g, every=every, fmr=fmr, close_gallery=True, **options)
+        except BaseException:
+            g.close()
+            raise
     analyzer = analyzer or (gallery.analyzer() if gallery is not None and model is None else _analyzer(model))
     return VideoRun(source, analyzer, gallery=gallery, every=every, fmr=fmr, **options)

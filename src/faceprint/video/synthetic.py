@@ -213,22 +213,24 @@ def bench_shots(c: Cast, people: list[str]) -> list[Shot]:
     ph = c.show
 
     def alone(p: str, photos: list[str], seconds: float, cam_from, cam_to, blur=0.0, jpeg=0) -> Shot:
-        return Shot(seconds, (Actor(p, tuple(photos), (0.5, 0.5), 0.5, 1.5),), cam_from, cam_to, blur, jpeg)
+        return Shot(seconds, (Actor(p, tuple(photos), (0.5, 0.5), 0.32, 1.5),), cam_from, cam_to, blur, jpeg)
 
     def pair(p: str, q: str, seconds: float, cam_from, cam_to, jpeg=0) -> Shot:
-        return Shot(seconds, (Actor(p, tuple(ph[p][:2]), (0.43, 0.5), 0.42, 1.5),
-                              Actor(q, tuple(ph[q][:2]), (0.57, 0.5), 0.42, 1.5)), cam_from, cam_to, 0.0, jpeg)
+        return Shot(seconds, (Actor(p, tuple(ph[p][:2]), (0.45, 0.5), 0.3, 1.5),
+                              Actor(q, tuple(ph[q][:2]), (0.55, 0.5), 0.3, 1.5)), cam_from, cam_to, 0.0, jpeg)
 
+    # Faces of about 70-150 pixels (a 216-pixel photo at zooms 0.8-1.3), the camera moving
+    # through every shot; blur (sigma 3-4 px) over the middle third of four shots.
     return [
         alone(a, ph[a], 6.0, (0.42, 0.5, 0.9, 0.0), (0.58, 0.5, 1.2, 0.0)),  # pan + zoom in
-        alone(b, ph[b], 6.0, (0.5, 0.44, 1.0, -6.0), (0.5, 0.56, 1.0, 6.0), blur=2.5),  # tilt, rotation, blur
-        alone(s1, ph[s1], 5.0, (0.5, 0.5, 1.3, 0.0), (0.5, 0.5, 0.8, 0.0), jpeg=25),  # zoom out, JPEG noise
+        alone(b, ph[b], 6.0, (0.5, 0.44, 1.0, -10.0), (0.5, 0.56, 1.0, 10.0), blur=4.0),  # tilt, rotation, blur
+        alone(s1, ph[s1], 5.0, (0.5, 0.5, 1.3, 0.0), (0.5, 0.5, 0.8, 0.0), jpeg=15),  # zoom out, JPEG noise
         pair(a, b, 6.0, (0.47, 0.5, 1.0, 0.0), (0.53, 0.5, 1.0, 0.0)),  # side by side
-        alone(d, ph[d], 5.0, (0.55, 0.5, 1.0, 4.0), (0.45, 0.5, 1.0, -4.0), jpeg=35),
-        alone(s2, ph[s2], 5.0, (0.45, 0.52, 1.1, 0.0), (0.55, 0.48, 1.1, 0.0), blur=2.0),
-        alone(a, ph[a][2:] + ph[a][:2], 5.0, (0.5, 0.5, 1.2, 0.0), (0.5, 0.5, 1.0, 0.0)),  # A returns
-        pair(s1, d, 6.0, (0.5, 0.47, 1.0, -3.0), (0.5, 0.53, 1.0, 3.0), jpeg=40),  # a stranger returns beside D
-        alone(b, ph[b][2:] + ph[b][:2], 5.0, (0.45, 0.5, 1.0, 0.0), (0.55, 0.5, 1.15, 0.0), jpeg=30),  # B returns
+        alone(d, ph[d], 5.0, (0.55, 0.5, 1.0, 8.0), (0.45, 0.5, 1.0, -8.0), jpeg=20),
+        alone(s2, ph[s2], 5.0, (0.45, 0.52, 1.1, 0.0), (0.55, 0.48, 1.1, 0.0), blur=3.5),
+        alone(a, ph[a][2:] + ph[a][:2], 5.0, (0.5, 0.5, 1.2, 0.0), (0.5, 0.5, 0.9, 0.0), blur=3.0),  # A returns
+        pair(s1, d, 6.0, (0.5, 0.47, 1.0, -6.0), (0.5, 0.53, 1.0, 6.0), jpeg=20),  # a stranger returns beside D
+        alone(b, ph[b][2:] + ph[b][:2], 5.0, (0.45, 0.5, 1.0, 0.0), (0.55, 0.5, 1.15, 0.0), jpeg=15),  # B returns
     ]
 
 
