@@ -22,7 +22,7 @@ __all__ = [
     "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
     "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
     "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
-    "Gallery", "open_gallery", "analyze", "explain",
+    "Gallery", "open_gallery", "analyze", "explain", "track",
 ]
 
 _analyzers: dict[str, Any] = {}
@@ -88,3 +88,15 @@ def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face
     `.to_dict()` is JSON-ready; `faceprint.explainers.render.render(e)` draws it (docs/explain.md)."""
     from .explainers.explanation import explain as run
     return run(_analyzer(model), a, b, fmr=fmr, face_rule=face_rule)
+
+
+def track(source: Any, *, model: str | None = None, gallery: Any = None, every: int | None = None,
+          fmr: float = 1e-3, **options: Any) -> Any:
+    """Faces tracked through a video (file, camera index or stream URL), one identity per track.
+
+    Iterate the returned run for one `FrameResult` per frame, then read `.summary` (tracks and
+    timeline), or call `.run()` for the summary alone; see faceprint.video.run.
+    """
+    from .video.run import track as run
+
+    return run(source, model=model, gallery=gallery, every=every, fmr=fmr, **options)

@@ -12,7 +12,7 @@ from ..calibrate import default_data_dir
 # Benchmark name -> the module in this package whose `run(args)` runs it (imported on use).
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
            "serve": "serve", "explain": "explain", "gallery": "gallery",
-           "liveness": "liveness", "compat": "compat"}
+           "liveness": "liveness", "compat": "compat", "video": "video"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     from .explain import add_parser as add_explain
 
     add_explain(sub)
+    from .video import add_parser as add_video
+
+    add_video(sub)
     g = sub.add_parser("gallery", help="gallery scale: enroll, exact vs faiss vs HNSW latency, recall, memory")
     from .gallery import add_arguments as add_gallery
 

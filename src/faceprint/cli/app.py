@@ -30,6 +30,7 @@ COMMANDS = (
     "faceprint.serve.commands",
     "faceprint.liveness.commands",
     "faceprint.compat.commands",
+    "faceprint.video.commands",
 )
 
 

@@ -328,6 +328,7 @@ def _api(service: Service) -> APIRouter:
     async def remove(name: str) -> dict[str, Any]:
         return {"removed": service.gallery.remove(name).to_dict()}
 
+    from .video_routes import router as video_router; router.include_router(video_router)  # noqa: E702
     return router
 
 
