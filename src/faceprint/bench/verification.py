@@ -33,6 +33,7 @@ from ..models.catalog import DEFAULT_PIPELINE, PIPELINES
 
 # Timed pipelines: the deep ones (the classical baselines are timed by `bench classical`).
 SPEED_PIPELINES = ("accurate", "fast", "sface-flip", "dlib")
+STAGE_PIPELINES = ("accurate", "fast")  # the per-stage table (decode ... fusion against each stage's floor)
 
 
 def read_pairs(lfw: Path) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
@@ -99,6 +100,11 @@ def _baseline_dlib(models: dict):
     return run
 
 
+def speed_images(lfw: Path, n_images: int) -> list[str]:
+    a, _, _, _ = read_pairs(lfw)
+    return sorted(set(a))[:: max(1, len(set(a)) // n_images)][:n_images]
+
+
 def speed_table(lfw: Path, n_images: int) -> dict[str, dict]:
     import dlib
 
@@ -106,8 +112,7 @@ def speed_table(lfw: Path, n_images: int) -> dict[str, dict]:
     from ..models.files import locate
     from ..pipeline import Analyzer
 
-    a, _, _, _ = read_pairs(lfw)
-    images = sorted(set(a))[:: max(1, len(set(a)) // n_images)][:n_images]
+    images = speed_images(lfw, n_images)
     runners = {"dlib (face_recognition baseline)": _baseline_dlib({
         "hog": dlib.get_frontal_face_detector(),
         "net": dlib.face_recognition_model_v1(str(locate(DLIB_RESNET.files[0]))),
@@ -139,10 +144,15 @@ def run(args: argparse.Namespace) -> int:
     acc = accuracy_table(lfw, args.workers, "central")
     acc_largest = accuracy_table(lfw, args.workers, "largest")
     speed = speed_table(lfw, args.speed_images) if args.speed_images else {}
+    stages = {}
+    if args.speed_images:
+        from .stages import stage_table
+
+        stages = stage_table(speed_images(lfw, args.speed_images), STAGE_PIPELINES)
     report = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
                           "processor": platform.machine()},
               "accuracy_lfw_view2": acc, "accuracy_lfw_view2_largest_face": acc_largest, "speed": speed, "default": DEFAULT_PIPELINE,
-              "speed_images": args.speed_images}
+              "speed_images": args.speed_images, "stages": stages}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -160,4 +170,8 @@ def run(args: argparse.Namespace) -> int:
               f"{s.get('images_per_s', float('nan')):9.2f} {s.get('vs_dlib', float('nan')):7.2f}x")
     print(f"(speed: {args.speed_images} LFW images, one at a time, in this process, on {report['machine']['cpus']} "
           "cores)")
+    if stages:
+        from .stages import print_stage_table
+
+        print_stage_table(stages)
     return 0
