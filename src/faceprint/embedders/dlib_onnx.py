@@ -28,6 +28,7 @@ def ort_session(model: bytes, threads: int | None = None):
     options.intra_op_num_threads = max(1, threads if threads is not None else cv2.getNumThreads())
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # no warnings about initializers the optimiser drops
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
