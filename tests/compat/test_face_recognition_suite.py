@@ -17,9 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import data_dir
-
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def data_dir() -> Path:
+    """`$FACEPRINT_DATA`, else `../shared/data` beside the repository (as tests/conftest.py)."""
+    env = os.environ.get("FACEPRINT_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
 EXPECTED = 30  # tests in face_recognition 1.3.0's tests/test_face_recognition.py
 
 
