@@ -12,8 +12,16 @@ from faceprint.image import save_image
 
 @pytest.fixture(scope="module")
 def original():
-    return pytest.importorskip("face_recognition", reason="the original face_recognition is not installed "
-                               "(pip install --no-deps face-recognition==1.3.0)")
+    # The original sets Pillow's process-wide LOAD_TRUNCATED_IMAGES at import, which would make
+    # every later test accept truncated files: put it back at once.
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        return pytest.importorskip("face_recognition", reason="the original face_recognition is not installed "
+                                   "(pip install --no-deps face-recognition==1.3.0)")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def test_same_boxes_landmarks_and_encodings_as_the_original(original, astronaut):
