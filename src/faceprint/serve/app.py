@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import FaceprintError, InputError
+from ..gallery.store import MAX_NAME
 from .config import ServeConfig
 from .guard import BrowserGuard, allowed_hosts
 from .http_errors import ServiceError, body, from_faceprint
@@ -294,7 +295,7 @@ def _api(service: Service) -> APIRouter:
         return await service.runner.run(work)
 
     @router.post("/identities", status_code=201, summary="Enroll a person from one or more photos")
-    async def enroll(name: Annotated[str, Form(min_length=1, max_length=200)],
+    async def enroll(name: Annotated[str, Form(min_length=1, max_length=MAX_NAME)],
                      image: Annotated[list[UploadFile], File(description="one or more photos of the person")],
                      append: Annotated[bool, Form(description="add to an existing identity")] = False,
                      require_live: Annotated[bool, Form(description="refuse photos judged a photo or screen")] = False,
