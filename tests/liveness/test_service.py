@@ -16,7 +16,7 @@ def client(fast, tmp_path: Path):
 
     from faceprint.serve import ServeConfig, create_app
 
-    config = ServeConfig(model="fast", gallery=str(tmp_path / "gallery.db"), keys=str(tmp_path / "keys.json"))
+    config = ServeConfig(model="fast", allowed_hosts=("testserver",), gallery=str(tmp_path / "gallery.db"), keys=str(tmp_path / "keys.json"))
     with TestClient(create_app(config, analyzer=fast), raise_server_exceptions=False) as c:
         yield c
 

@@ -21,7 +21,7 @@ def make_client(fast, tmp_path: Path) -> Callable[..., Any]:
     clients = []
 
     def make(analyzer: Any = None, **limits: Any) -> Any:
-        config = ServeConfig(model="fast", gallery=str(tmp_path / "gallery.db"), keys=str(tmp_path / "keys.json"),
+        config = ServeConfig(model="fast", allowed_hosts=("testserver",), gallery=str(tmp_path / "gallery.db"), keys=str(tmp_path / "keys.json"),
                              limits=Limits(**limits))
         client = TestClient(create_app(config, analyzer=analyzer or fast), raise_server_exceptions=False)
         client.__enter__()

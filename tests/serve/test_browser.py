@@ -44,6 +44,18 @@ def lfw(shared_data: Path, name: str, n: int) -> str:
 
 
 @pytest.mark.data
+def wait_js(page, expression: str, timeout: float = 30_000) -> None:
+    """Poll a JavaScript expression until true. (Playwright's wait_for_function compiles the
+    predicate with eval inside the page, which the page's CSP rightly forbids.)"""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
+
+
 def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path):
     page = browser.new_page()
     page.goto(live.url + "/")
@@ -56,7 +68,7 @@ def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path
     page.set_input_files("#file-a", lfw(shared_data, "Abel_Pacheco", 1))
     page.set_input_files("#file-b", lfw(shared_data, "Abel_Pacheco", 4))
     page.click("#verify-btn")
-    page.wait_for_function("document.getElementById('verdict').textContent.includes('person') || "
+    wait_js(page, "document.getElementById('verdict').textContent.includes('person') || "
                            "document.getElementById('verdict').textContent.includes('people')", timeout=30_000)
     assert page.inner_text("#verdict") == "Same person"
     assert "1 in 1,000 different people score this high" in page.inner_text("#meaning")
@@ -64,13 +76,13 @@ def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path
     assert similarity > float(page.inner_text("#threshold"))
     assert page.evaluate("document.getElementById('canvas-a').width") > 1  # the photo is drawn
     page.click("#explain-btn")  # why: the explanation picture and its sentence
-    page.wait_for_function("document.getElementById('explain-img').naturalWidth > 0", timeout=60_000)
+    wait_js(page, "document.getElementById('explain-img').naturalWidth > 0", timeout=60_000)
     assert "similarity" in page.inner_text("#explain-sentence")
     page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
 
     page.set_input_files("#file-b", lfw(shared_data, "Aaron_Peirsol", 1))
     page.click("#verify-btn")
-    page.wait_for_function("document.getElementById('verdict').textContent === 'Different people'", timeout=30_000)
+    wait_js(page, "document.getElementById('verdict').textContent === 'Different people'", timeout=30_000)
     assert float(page.inner_text("#similarity")) < float(page.inner_text("#threshold"))
 
     # Gallery: enroll a person from two photos, find them with a third; a stranger is unknown.
@@ -89,7 +101,7 @@ def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path
 
     page.set_input_files("#search-file", lfw(shared_data, "Aaron_Peirsol", 3))
     page.click("#search-btn")
-    page.wait_for_function("document.querySelector('#search-result li.answer') && "
+    wait_js(page, "document.querySelector('#search-result li.answer') && "
                            "document.querySelector('#search-result li.answer').textContent.startsWith('unknown')",
                            timeout=30_000)
     assert not page.is_visible("#error")

@@ -14,7 +14,7 @@ def fuzz_app(fast, tmp_path_factory, astronaut):
     from faceprint.serve import ServeConfig, create_app
 
     d = tmp_path_factory.mktemp("fuzz")
-    app = create_app(ServeConfig(model="fast", gallery=str(d / "g.db"), keys=str(d / "keys.json")), analyzer=fast)
+    app = create_app(ServeConfig(model="fast", allowed_hosts=("testserver",), gallery=str(d / "g.db"), keys=str(d / "keys.json")), analyzer=fast)
     # Someone enrolled, so identify and the identity routes reach the search, not only "empty".
     app.state.service.open()
     app.state.service.gallery.enroll("Eileen Collins", [astronaut])

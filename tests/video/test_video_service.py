@@ -21,7 +21,7 @@ def server(fast, gallery_a, tmp_path):
 
     from faceprint.serve import ServeConfig, create_app
 
-    app = create_app(ServeConfig(model="fast", keys=str(tmp_path / "keys.json")), analyzer=fast, gallery=gallery_a)
+    app = create_app(ServeConfig(model="fast", allowed_hosts=("testserver",), keys=str(tmp_path / "keys.json")), analyzer=fast, gallery=gallery_a)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -128,10 +128,10 @@ class Gallery:
         return self.store.identities()
 
     def show(self, name: str) -> IdentityInfo:
-        return self.store.identity(name)
+        return self.store.identity(_lookup(name))
 
     def remove(self, name: str) -> IdentityInfo:
-        return self.store.remove(name)
+        return self.store.remove(_lookup(name))
 
     def _check_model(self, model_id: str, meta: GalleryMeta | None = None) -> GalleryMeta:
         meta = meta or self.store.meta()
@@ -174,7 +174,7 @@ class Gallery:
         """
         from ..image import describe_source, load_image
 
-        check_name(name)
+        name = check_name(name)
         if isinstance(images, (str, bytes, os.PathLike, np.ndarray)) or not len(images):
             raise InputError("enroll needs a list of one or more photos")
         if sources is not None and len(sources) != len(images):
@@ -214,7 +214,7 @@ class Gallery:
                        metadata: dict[str, Any] | None = None, append: bool = False,
                        preprocessing: dict[str, Any] | None = None) -> Enrollment:
         """Enroll templates computed elsewhere; `model` is the id of the model that made them."""
-        check_name(name)
+        name = check_name(name)
         meta = self.store.meta()
         if meta is not None:
             self._check_model(model, meta)
@@ -398,3 +398,12 @@ def read_export(path: str | os.PathLike[str]) -> tuple[GalleryMeta, list[NewIden
         raise InputError(f"{path}: not a valid faceprint gallery export: {e}") from None
     return meta, items
 
+
+def _lookup(name: object) -> object:
+    """The stored form of a name asked for (NFKC), or the name as given if it is not valid."""
+    if isinstance(name, str):
+        try:
+            return check_name(name)
+        except InputError:
+            return name
+    return name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
@@ -28,13 +29,22 @@ def now() -> str:
 
 
 def check_name(name: object) -> str:
-    """An identity name: non-empty text without control characters, as given (not re-cased)."""
+    """An identity name, normalised: NFKC (full-width forms and compatibility characters fold
+    to their plain form), with no control or format characters (RTL overrides, zero-width
+    joiners), no leading/trailing spaces, at most MAX_NAME characters. Returns the name stored.
+
+    Names that look alike but differ in invisible characters would otherwise be two people.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"an identity name must be non-empty text, got {name!r}")
-    if name != name.strip() or _CONTROL.search(name) or len(name) > MAX_NAME:
-        raise InputError(f"identity name {name!r}: no leading/trailing spaces, no control characters, "
-                         f"at most {MAX_NAME} characters")
-    return name
+    folded = unicodedata.normalize("NFKC", name)
+    bad = [ch for ch in folded if unicodedata.category(ch) in ("Cc", "Cf")]
+    if bad:
+        raise InputError(f"identity name {name!r}: no control or format characters "
+                         f"(found {', '.join(f'U+{ord(c):04X}' for c in dict.fromkeys(bad))})")
+    if folded != folded.strip() or len(folded) > MAX_NAME:
+        raise InputError(f"identity name {name!r}: no leading/trailing spaces, at most {MAX_NAME} characters")
+    return folded
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import FaceprintError, InputError
+from ..gallery.store import MAX_NAME
 from .config import ServeConfig
+from .guard import BrowserGuard, allowed_hosts
 from .http_errors import ServiceError, body, from_faceprint
 from .keys import KeyStore
 from .limits import BodyLimit, Timing
@@ -112,6 +114,7 @@ def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, galle
     # Outermost first: Timing sees every answer, BodyLimit stops oversized uploads early.
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
     app.add_middleware(Timing, metrics=service.metrics)
+    app.add_middleware(BrowserGuard, hosts=allowed_hosts(config.host, config.allowed_hosts))  # outermost
     return app
 
 
@@ -292,7 +295,7 @@ def _api(service: Service) -> APIRouter:
         return await service.runner.run(work)
 
     @router.post("/identities", status_code=201, summary="Enroll a person from one or more photos")
-    async def enroll(name: Annotated[str, Form(min_length=1, max_length=200)],
+    async def enroll(name: Annotated[str, Form(min_length=1, max_length=MAX_NAME)],
                      image: Annotated[list[UploadFile], File(description="one or more photos of the person")],
                      append: Annotated[bool, Form(description="add to an existing identity")] = False,
                      require_live: Annotated[bool, Form(description="refuse photos judged a photo or screen")] = False,
@@ -352,11 +355,19 @@ def _install_pages(app: FastAPI, service: Service) -> None:
         return FileResponse(WEB / "index.html")
 
     @app.get("/healthz", summary="Liveness, the loaded model, and whether API keys are required")
-    async def healthz() -> dict[str, Any]:
+    async def healthz() -> Any:
         a = service.analyzer
-        return {"status": "ok", "model": a.model_id, "pipeline": a.calibration_name,
-                "identities": len(service.gallery), "auth": bool(service.config.auth and service.keys.required()),
-                "fmrs": list(CALIBRATED_FMRS), "version": _version()}
+        try:
+            auth, problem = bool(service.config.auth and service.keys.required()), None
+        except FaceprintError as e:  # a broken key file: the API is locked, and health says so
+            auth, problem = True, str(e)
+        out = {"status": "degraded" if problem else "ok", "model": a.model_id, "pipeline": a.calibration_name,
+               "identities": len(service.gallery), "auth": auth, "fmrs": list(CALIBRATED_FMRS),
+               "version": _version()}
+        if problem:
+            out["problem"] = problem
+            return JSONResponse(out, 503)
+        return out
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Request counts and latencies (Prometheus)")
     async def metrics() -> PlainTextResponse:

@@ -24,7 +24,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     limits = Limits(max_body_bytes=args.max_body_mb * 1024 * 1024, max_pixels=args.max_pixels,
                     max_faces=args.max_faces, timeout_s=args.timeout, max_concurrent=args.concurrency)
     config = ServeConfig(model=args.model, gallery=args.gallery, keys=args.keys, auth=not args.no_auth,
-                         host=args.host, index=args.index, limits=limits)
+                         host=args.host, index=args.index, limits=limits,
+                         allowed_hosts=tuple(args.allowed_host))
     keys = KeyStore(config.keys_path())
     config.check_exposure(keys.any())
     # Models and gallery open here, before the server starts, so a bad model name or a
@@ -90,6 +91,9 @@ def register(subparsers: Any) -> None:
                    "~/.local/share/faceprint/keys.json)")
     p.add_argument("--index", choices=("auto", "exact", "pq", "hnsw"), default="auto",
                    help="gallery search: exact (auto), or pq for galleries of a million or more (built at start)")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a host name clients reach this service by, besides loopback and --host (repeatable); "
+                        "requests for any other Host get 421")
     p.add_argument("--no-auth", action="store_true", help="ignore API keys (only allowed on a loopback host)")
     p.add_argument("--max-body-mb", type=int_at_least(1, "--max-body-mb"), default=20)
     p.add_argument("--max-pixels", type=int_at_least(1, "--max-pixels"), default=40_000_000)

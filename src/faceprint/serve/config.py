@@ -65,6 +65,7 @@ class ServeConfig:
     auth: bool = True  # False (`--no-auth`) is refused unless the host is loopback
     host: str = "127.0.0.1"
     index: str = "auto"  # the gallery's search: auto/exact, or "pq" for large galleries
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides loopback and `host` (DNS rebinding)
     limits: Limits = field(default_factory=Limits)
 
     def gallery_uri(self) -> str:

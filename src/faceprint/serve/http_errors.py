@@ -16,7 +16,7 @@ STATUS_BY_CODE = {
     "unauthorized": 401, "unknown_identity": 404, "not_found": 404, "method_not_allowed": 405,
     "duplicate": 409, "model_mismatch": 409, "gallery": 409,
     "low_quality": 422, "not_live": 422, "extra_not_installed": 501, "model_file": 500,
-    "busy": 503, "timeout": 504, "internal": 500,
+    "busy": 503, "keys_unavailable": 503, "timeout": 504, "internal": 500,
 }
 
 

@@ -29,20 +29,35 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+class KeyFileError(InputError):
+    """The key file of a service that requires keys cannot be used: the API stays locked."""
+
+    code = "keys_unavailable"
+
+
 class KeyStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._entries: list[dict[str, Any]] = []
+        # Once a key file has been seen, auth stays on for this process: a deleted, unreadable or
+        # broken file locks the API (KeyFileError) instead of opening it.
+        self._seen = False
 
     # -- reading -------------------------------------------------------------------------
     def _load(self) -> list[dict[str, Any]]:
         try:
             st = self.path.stat()
         except FileNotFoundError:
+            if self._seen:
+                raise KeyFileError("the API key file has gone missing; the API stays locked until it is restored") \
+                    from None
             self._stamp, self._entries = None, []
             return self._entries
+        except OSError as e:
+            raise KeyFileError(f"the API key file cannot be read ({e.strerror}); the API stays locked") from None
+        self._seen = True
         stamp = (st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
             try:
@@ -51,7 +66,8 @@ class KeyStore:
                 if not isinstance(entries, list) or not all(isinstance(e, dict) and "sha256" in e for e in entries):
                     raise ValueError("bad entries")
             except (OSError, ValueError, KeyError, TypeError) as e:
-                raise InputError(f"key file {self.path} is unreadable ({e}); fix or remove it") from None
+                # No path in the message: it reaches HTTP clients. The operator's CLI adds it.
+                raise KeyFileError(f"the API key file is unreadable ({type(e).__name__}); fix or restore it") from None
             self._stamp, self._entries = stamp, entries
         return self._entries
 
@@ -63,8 +79,8 @@ class KeyStore:
         """Keys are required once a key file exists, even when its last key was revoked:
         revoking every key locks the API rather than opening it."""
         with self._lock:
-            self._load()  # a malformed file is an error, not "no keys"
-            return self.path.exists()
+            self._load()  # a malformed or vanished file is an error, not "no keys"
+            return self._seen or self.path.exists()
 
     def names(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -14,7 +14,8 @@ function showError(message) {
 }
 
 async function api(method, path, form) {
-  const headers = {};
+  // The service refuses browser writes without this header (a cross-site form cannot send it).
+  const headers = { "X-Faceprint-Request": "page" };
   if (apiKey()) headers["Authorization"] = "Bearer " + apiKey();
   let resp;
   try {
