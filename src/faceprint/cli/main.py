@@ -28,6 +28,7 @@ COMMANDS = (
     "faceprint.analyzers.commands",
     "faceprint.explainers.commands",
     "faceprint.serve.commands",
+    "faceprint.index.commands",
 )
 
 

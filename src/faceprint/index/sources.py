@@ -51,7 +51,7 @@ def list_source(source: str) -> list[str]:
         return _list_uri(source)
     p = Path(source)
     if p.is_dir():
-        return _walk(p)
+        return _walk(Path(os.path.abspath(p)))
     if not p.is_file():
         raise InputError(f"index source {source!r} is neither a folder nor a file")
     suffix = p.suffix.lower()
@@ -127,10 +127,12 @@ def _resolve(paths: list[str], base: str) -> list[str]:
     """Relative manifest entries are relative to the manifest's folder."""
     out = []
     for p in paths:
-        if is_uri(p) or os.path.isabs(p):
+        if is_uri(p):
             out.append(p)
+        elif os.path.isabs(p):
+            out.append(os.path.normpath(p))
         elif "://" in base:
             out.append(f"{base}/{p}")
         else:
-            out.append(os.path.join(base, p))
+            out.append(os.path.abspath(os.path.join(base, p)))
     return out
