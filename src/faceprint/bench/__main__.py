@@ -11,7 +11,7 @@ from ..calibrate import default_data_dir
 
 # Benchmark name -> the module in this package whose `run(args)` runs it (imported on use).
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
-           "serve": "serve", "explain": "explain", "gallery": "gallery"}
+           "serve": "serve", "explain": "explain", "gallery": "gallery", "index": "index"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     from .serve import add_parser as add_serve
 
     add_serve(sub)
+    from .index import add_parser as add_index
+
+    add_index(sub)
     from .explain import add_parser as add_explain
 
     add_explain(sub)
