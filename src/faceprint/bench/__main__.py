@@ -13,7 +13,7 @@ from ..calibrate import default_data_dir
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
            "serve": "serve", "explain": "explain", "gallery": "gallery",
            "liveness": "liveness", "compat": "compat", "video": "video",
-           "dlib_onnx": "dlib_onnx", "routes": "routes"}
+           "dlib_onnx": "dlib_onnx", "routes": "routes", "index": "index"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     from .liveness import add_parser as add_liveness
 
     add_liveness(sub)
+    from .index import add_parser as add_index
+
+    add_index(sub)
     from .explain import add_parser as add_explain
 
     add_explain(sub)

@@ -31,6 +31,7 @@ COMMANDS = (
     "faceprint.liveness.commands",
     "faceprint.compat.commands",
     "faceprint.video.commands",
+    "faceprint.index.commands",
 )
 
 

@@ -30,7 +30,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     help_ = "group the faces of a photo folder by person: clusters.json/.csv and a contact sheet"
     p = subparsers.add_parser("cluster", help=help_, description=help_)
     p.set_defaults(func=cmd_cluster)
-    p.add_argument("photos", metavar="PHOTOS_DIR")
+    p.add_argument("photos", metavar="PHOTOS_DIR", nargs="?")
+    p.add_argument("--from", dest="from_dir", metavar="DIR", help="cluster the faces of an index (faceprint index) "
+                   "instead of reading photos")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="with --from: build the similarity "
+                   "graph here or in chunks on Ray (default local)")
+    p.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: join this Ray cluster")
+    p.add_argument("--no-sheet", action="store_true", help="with --from: no contact sheet (no thumbnails cut)")
     p.add_argument("--out", required=True, metavar="OUT_DIR")
     add_model(p)
     p.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
@@ -65,6 +71,12 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from .grouping import cluster_faces, default_threshold, face_table
     from .outputs import enroll_named, write_outputs
 
+    if args.from_dir:
+        from ..index.cluster_from import cmd_cluster_from  # the faces come from `faceprint index`
+
+        return cmd_cluster_from(args)
+    if not args.photos:
+        raise InputError("cluster needs PHOTOS_DIR (or --from DIR)")
     pipeline = args.model or DEFAULT_PIPELINE
     if not 0.0 <= args.min_quality <= 1.0 or math.isnan(args.min_quality):
         raise InputError(f"--min-quality is a detector score between 0 and 1, got {args.min_quality}")

@@ -70,7 +70,7 @@ def face_table(results: list, min_quality: float = 0.0) -> FaceTable:
                      np.array(emb, np.float32) if emb else np.zeros((0, dim), np.float32), thumbs)
 
 
-def cluster_faces(table: FaceTable, threshold: float, corrections) -> tuple[np.ndarray, list[int | str]]:
+def cluster_faces(table: FaceTable, threshold: float, corrections, graph=None) -> tuple[np.ndarray, list[int | str]]:
     """Labels 0..C-1 (largest first) and each label's public id: its name, else a number."""
     from .algorithms import average_linkage, default_max_degree
 
@@ -79,7 +79,7 @@ def cluster_faces(table: FaceTable, threshold: float, corrections) -> tuple[np.n
     together, differ, group_name = corrections.constraints(table.keys)
     # A face and the photo it shares with others: enforced as a constraint, so corrections
     # that would join two faces of one photo are refused by the algorithm itself.
-    labels = average_linkage(table.embeddings, threshold, cannot_same=table.photo, cannot_differ=differ,
+    labels = average_linkage(table.embeddings, threshold, graph=graph, cannot_same=table.photo, cannot_differ=differ,
                              together=together, max_degree=default_max_degree(len(table.files)))
     ids: list[int | str] = []
     number = 0

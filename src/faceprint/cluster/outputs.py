@@ -38,9 +38,10 @@ def write_outputs(out: Path, photos: Path, table: FaceTable, labels: np.ndarray,
             w.writerow([r["file"], r["face"], *r["box"], r["cluster"],
                         "" if r["confidence"] is None else r["confidence"]])
     os.replace(tmp, out / "clusters.csv")
-    sheet = [SheetFace(table.files[k], table.index[k], table.digests[k], public[k],
-                       None if np.isnan(conf[k]) else float(conf[k]), table.thumbs[k]) for k in range(len(faces))]
-    write_sheet(out, photos, sheet, note=f"Model {model}, average-linkage threshold {threshold:.3f}.")
+    if table.thumbs or not faces:  # `cluster --from --no-sheet` cuts no thumbnails
+        sheet = [SheetFace(table.files[k], table.index[k], table.digests[k], public[k],
+                           None if np.isnan(conf[k]) else float(conf[k]), table.thumbs[k]) for k in range(len(faces))]
+        write_sheet(out, photos, sheet, note=f"Model {model}, average-linkage threshold {threshold:.3f}.")
     named = [k for k in range(len(faces)) if isinstance(public[k], str)]
     if named:
         tmp_npz = out / "named.tmp.npz"

@@ -46,6 +46,12 @@ def _metadata(pairs: list[str] | None) -> dict[str, str]:
 def cmd_enroll(args: argparse.Namespace) -> int:
     from .gate import EnrolmentGate
 
+    if args.from_dir or args.labels:
+        from ..index.commands import enroll_from  # bulk, from `faceprint index` output
+
+        return enroll_from(args, _open)
+    if not args.name or not args.images:
+        raise InputError("enroll needs NAME and at least one IMAGE (or --from DIR --labels CSV)")
     metadata = _metadata(args.meta)
     gate = EnrolmentGate(args.quality_filter, args.require_live, args.refuse_duplicate)
     with _open(args, create=True) as gallery:
@@ -159,8 +165,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("enroll", help=text, description=text)
     p.set_defaults(func=cmd_enroll)
     common(p)
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("name", metavar="NAME", nargs="?")
+    p.add_argument("images", nargs="*", metavar="IMAGE")
     p.add_argument("--append", action="store_true", help="add the photos to an identity that is already enrolled")
     p.add_argument("--quality-filter", choices=("none", "low", "medium", "high"), default="none",
                    help="refuse photos whose face is too small, blurred, dark, turned or has closed eyes "
@@ -169,6 +175,8 @@ def register(sub: Any) -> None:
                    "judges a photo of a photo or a screen")
     p.add_argument("--refuse-duplicate", action="store_true", help="refuse (instead of warning about) a face "
                    "already enrolled under another name at the FMR 1e-4 threshold")
+    p.add_argument("--from", dest="from_dir", metavar="DIR", help="bulk: the faces of an index (faceprint index)")
+    p.add_argument("--labels", metavar="CSV", help="with --from: columns path,name (or identity); largest face each")
     p.add_argument("--meta", action="append", metavar="KEY=VALUE", help="metadata stored with the identity")
     p.add_argument("--score-rule", choices=("max", "mean"), default=None,
                    help="how several templates of one identity score, for a new gallery (default max)")
