@@ -18,7 +18,7 @@ def labels_of(manifest) -> list[dict]:
 
 
 def run_cli(capsys, *argv: str) -> list[dict]:
-    from faceprint.cli.main import main
+    from faceprint.cli import main
 
     capsys.readouterr()
     assert main(list(argv)) == 0
