@@ -6,6 +6,10 @@ is known by construction. A is enrolled from two photos that the clip never show
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
 
 A, B = "Serena_Williams", "Hugo_Chavez"
@@ -32,3 +36,26 @@ def gallery_a(aba, fast, tmp_path_factory):
     g.enroll(A, cast.enrol[A])
     yield g
     g.close()
+
+
+@pytest.fixture()
+def server(fast, gallery_a, tmp_path):
+    """The service on a free loopback port, in a thread; yields (base URL, app)."""
+    import uvicorn
+
+    from faceprint.serve import ServeConfig, create_app
+
+    app = create_app(ServeConfig(model="fast", allowed_hosts=("testserver",), keys=str(tmp_path / "keys.json")), analyzer=fast, gallery=gallery_a)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    thread.join(10)

@@ -1,0 +1,54 @@
+"""The page's Video tab in headless Chromium: upload the A-B-A clip, see the tracks named."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from .conftest import A
+
+pytestmark = pytest.mark.data
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def wait_js(page, expression: str, timeout_s: float) -> None:
+    """Poll an expression (the page's CSP forbids the eval that wait_for_function uses)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(200)
+
+
+def test_video_tab_tracks_and_names_the_clip(server, aba):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+    url, _ = server
+    path, _, _ = aba
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(url + "/")
+            assert page.is_hidden("#tab-video")
+            page.click(".tab[data-tab=video]")
+            assert page.is_visible("#tab-video")
+            page.set_input_files("#video-file", str(path))
+            page.click("#video-btn")
+            wait_js(page, "!document.getElementById('video-tracks').hidden || "
+                          "!document.getElementById('error').hidden", timeout_s=120)
+            assert page.is_hidden("#error"), page.inner_text("#error")
+            rows = page.eval_on_selector_all(
+                "#video-tracks tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+            # A, then a stranger (B is not enrolled), then A again: one row per track, in order.
+            assert [r[1] for r in rows] == [A, "stranger 1", A]
+            assert all(r[3].endswith(" s") and r[4].endswith(" s") and int(r[5]) > 0 for r in rows)
+            assert "3 tracks, 1 named" in page.inner_text("#video-status")
+        finally:
+            browser.close()
