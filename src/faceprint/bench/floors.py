@@ -55,7 +55,7 @@ def conv_rate(threads: int, seconds: float = 0.5) -> float:
     """Multiply-adds per second of onnxruntime on a 64->64 3x3 fp32 conv of a 56x56 map."""
     from onnx import TensorProto, helper, numpy_helper
 
-    from ..embedders.dlib_onnx import ort_session
+    from ..models.runtime import ort_session
 
     rng = np.random.default_rng(0)
     w = numpy_helper.from_array(rng.standard_normal((64, 64, 3, 3)).astype(np.float32), "w")

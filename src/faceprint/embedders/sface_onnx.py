@@ -23,7 +23,7 @@ class SFaceOnnxEmbedder(SFaceEmbedder):
         import onnx
 
         from ..models.onnx_fold import fold_constant_weights
-        from .dlib_onnx import ort_session
+        from ..models.runtime import ort_session
 
         self.flip = flip
         model = onnx.load_from_string(pruned_onnx_bytes(locate(SFACE.files[0])))

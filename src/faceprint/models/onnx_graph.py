@@ -20,3 +20,14 @@ def pruned_onnx_bytes(path: Path) -> bytes:
     del model.graph.input[:]
     model.graph.input.extend(keep)
     return model.SerializeToString()
+
+
+def folded_onnx_bytes(model: bytes) -> bytes:
+    """`model` with its constant subgraphs (int8 weight dequantisation) computed once into fp32."""
+    import onnx
+
+    from .onnx_fold import fold_constant_weights
+    from .runtime import ort_session
+
+    folded = fold_constant_weights(onnx.load_from_string(model), lambda b: ort_session(b, 1))
+    return folded.SerializeToString()
