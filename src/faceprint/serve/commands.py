@@ -18,13 +18,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .app import create_app
     except ImportError as e:
         raise InputError(f"the service needs its extras ({e.name} is missing): pip install 'faceprint[serve]'") from None
-    from .config import Limits, ServeConfig
+    from .config import ConnectionLimits, Limits, ServeConfig
     from .keys import KeyStore
 
     limits = Limits(max_body_bytes=args.max_body_mb * 1024 * 1024, max_pixels=args.max_pixels,
                     max_faces=args.max_faces, timeout_s=args.timeout, max_concurrent=args.concurrency)
+    connections = ConnectionLimits(header_timeout_s=args.header_timeout, body_timeout_s=args.body_timeout,
+                                   keep_alive_s=args.keep_alive, max_connections=args.max_connections)
     config = ServeConfig(model=args.model, gallery=args.gallery, keys=args.keys, auth=not args.no_auth,
-                         host=args.host, index=args.index, limits=limits,
+                         host=args.host, index=args.index, limits=limits, connections=connections,
                          allowed_hosts=tuple(args.allowed_host))
     keys = KeyStore(config.keys_path())
     config.check_exposure(keys.any())
@@ -45,7 +47,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     app = create_app(config, analyzer=analyzer, gallery=gallery)
     try:
-        uvicorn.run(app, host=config.host, port=args.port, log_level=args.log_level, server_header=False)
+        from .server import run
+
+        run(app, config, args.port, args.log_level)
     finally:
         gallery.close()
     return EXIT_OK
@@ -79,6 +83,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
+    from .config import ConnectionLimits  # stdlib only: the parser stays light
+
     help_ = "run the HTTP API and web page (models loaded once; see /docs)"
     p = subparsers.add_parser("serve", help=help_, description=help_)
     p.set_defaults(func=cmd_serve)
@@ -103,6 +109,19 @@ def register(subparsers: Any) -> None:
                    help="seconds per request, queueing included")
     p.add_argument("--concurrency", type=int_at_least(1, "--concurrency"), default=2,
                    help="model inferences run at once (default 2)")
+    conn = ConnectionLimits()
+    p.add_argument("--header-timeout", type=float_in(0, 3600, "--header-timeout", high_inclusive=True),
+                   default=conn.header_timeout_s, metavar="S",
+                   help=f"seconds a client has to send its request line and headers (default {conn.header_timeout_s:g}; "
+                        "then 408, or a silent close when nothing was sent)")
+    p.add_argument("--body-timeout", type=float_in(0, 3600, "--body-timeout", high_inclusive=True),
+                   default=conn.body_timeout_s, metavar="S",
+                   help=f"longest pause within a request body, in seconds (default {conn.body_timeout_s:g}; then 408)")
+    p.add_argument("--keep-alive", type=float_in(0, 3600, "--keep-alive", high_inclusive=True),
+                   default=conn.keep_alive_s, metavar="S",
+                   help=f"seconds an idle connection stays open between requests (default {conn.keep_alive_s:g})")
+    p.add_argument("--max-connections", type=int_at_least(1, "--max-connections"), default=conn.max_connections,
+                   metavar="N", help=f"open connections at once; more are answered 503 busy (default {conn.max_connections})")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
     help_ = "manage the service's API keys (only their hashes are stored)"
