@@ -109,3 +109,35 @@ def test_connections_over_the_cap_get_503_busy_and_the_service_recovers(server):
             break
         time.sleep(0.1)
     assert status == 200
+
+
+def _one_response(sock) -> bytes:
+    """One answer on a kept-alive connection (its Content-Length says where it ends)."""
+    raw = b""
+    while b"\r\n\r\n" not in raw:
+        raw += sock.recv(65536)
+    _, headers, payload = split_response(raw)
+    while len(payload) < int(headers["content-length"]):
+        payload += sock.recv(65536)
+    return raw
+
+
+def test_keep_alive_outlasts_the_header_timeout_and_clients_pool_expiry(server):
+    """Between requests the keep-alive (2 s here) rules, not the header timeout (1 s): a client
+    that idles 1.5 s reuses its connection. The default keep-alive outlasts httpx's pool expiry,
+    so a client drops an idle connection before the server does (the race of issue 19)."""
+    import httpx
+
+    from faceprint.serve.config import ConnectionLimits
+
+    get = b"GET /v1/identities HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with server.connect() as s:
+        s.sendall(get)
+        assert split_response(_one_response(s))[0] == 200
+        time.sleep(1.5)
+        s.sendall(get)
+        assert split_response(_one_response(s))[0] == 200
+        start = time.monotonic()
+        assert read_until_closed(s) == b""
+        assert time.monotonic() - start <= 2 + SLACK
+    assert ConnectionLimits().keep_alive_s > httpx.Limits().keepalive_expiry
