@@ -1,4 +1,4 @@
-"""The FastAPI application: routes, authentication, limits, errors, metrics.
+"""The FastAPI application: module-level routers, their dependencies (service, key check, limits), errors, metrics.
 
 Images arrive only as multipart uploads and are decoded from their bytes; no route takes a
 path or URL, so the service never opens a file or fetches an address a client names.
