@@ -30,10 +30,11 @@ _analyzers_lock = threading.Lock()
 
 
 def _analyzer(model: str | None) -> Any:
+    from . import validate
     from .models.catalog import DEFAULT_PIPELINE
     from .pipeline import Analyzer
 
-    name = model or DEFAULT_PIPELINE
+    name = validate.model(model) or DEFAULT_PIPELINE
     with _analyzers_lock:
         if name not in _analyzers:
             _analyzers[name] = Analyzer.from_name(name)
@@ -78,16 +79,18 @@ def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
     extras: "landmarks" (468 points), "age_gender", "emotion", each an optional install;
     see faceprint.analyzers for what the columns mean and how unreliable attributes are.
     """
+    from . import validate
     from .analyzers import analysis_for
-    return analysis_for(_analyzer(model), extras)(image)
+    return analysis_for(_analyzer(model), validate.extras(extras))(image)
 
 
 def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face_rule: str = "largest") -> Any:
     """Why the faces of `a` and `b` match or not: an `Explanation` with the verdict, maps of
     where they look alike and where they differ, per-region shares and a sentence.
     `.to_dict()` is JSON-ready; `faceprint.explainers.render.render(e)` draws it (docs/explain.md)."""
+    from . import validate
     from .explainers.explanation import explain as run
-    return run(_analyzer(model), a, b, fmr=fmr, face_rule=face_rule)
+    return run(_analyzer(model), a, b, fmr=validate.fmr(fmr), face_rule=validate.face_rule(face_rule))
 
 
 def track(source: Any, *, model: str | None = None, gallery: Any = None, every: int | None = None,
@@ -97,6 +100,7 @@ def track(source: Any, *, model: str | None = None, gallery: Any = None, every: 
     Iterate the returned run for one `FrameResult` per frame, then read `.summary` (tracks and
     timeline), or call `.run()` for the summary alone; see faceprint.video.run.
     """
+    from . import validate
     from .video.run import track as run
 
-    return run(source, model=model, gallery=gallery, every=every, fmr=fmr, **options)
+    return run(source, model=validate.model(model), gallery=gallery, every=every, fmr=validate.fmr(fmr), **options)

@@ -82,6 +82,14 @@ class InputError(FaceprintError, ValueError):
     code = "bad_input"
 
 
+class ArgumentTypeError(InputError, TypeError):
+    """A library argument of the wrong type (`fmr="abc"`, `model=["fast"]`, `face="0"`...).
+
+    Also a TypeError, so code that caught the bare TypeError of earlier versions still works."""
+
+    code = "bad_argument"
+
+
 class GalleryError(FaceprintError):
     """A gallery operation cannot be done as asked (missing gallery, bad store, wrong state)."""
 

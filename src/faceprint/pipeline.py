@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration
+from . import calibration, validate
 from .detectors.base import Detector
 from .embedders.base import Embedder
 from .errors import FaceIndexError, InputError, ModelMismatchError, NoFaceError
@@ -84,6 +84,7 @@ class Analyzer:
     def choose_face(self, image: Any, face: int | None = None, rule: str = "largest") -> FaceChoice:
         """The face to use for a 1:1 answer: the requested index, else the one `rule` picks
         ("largest", or "central" for centred crops such as ID photos and LFW)."""
+        face, rule = validate.face(face), validate.face_rule(rule)  # before any model work
         faces = self.analyze(image)
         if not len(faces):
             raise NoFaceError("no face found in the image")
@@ -95,6 +96,7 @@ class Analyzer:
         return FaceChoice(face, len(faces), "requested", faces)
 
     def threshold(self, fmr: float) -> float:
+        fmr = validate.fmr(fmr)
         if self.calibration_name is None:
             raise InputError(f"{self.model_id} has no calibrated thresholds; pass threshold=")
         return calibration.threshold_for(self.calibration_name, fmr)
@@ -105,8 +107,10 @@ class Analyzer:
         for m in (model_a, model_b):
             if m is not None and m != self.model_id:
                 raise ModelMismatchError(f"embedding made by {m!r} cannot be compared with {self.model_id!r}")
-        t = self.threshold(fmr) if threshold is None else float(threshold)
-        sim = float(np.dot(np.asarray(a, np.float32), np.asarray(b, np.float32)))
+        va, vb = validate.embedding_pair(a, b)
+        threshold = validate.threshold(threshold)
+        t = self.threshold(fmr) if threshold is None else threshold
+        sim = float(np.dot(va, vb))
         # A hand-given threshold has no measured false-match rate: say so with None.
         return Verdict(sim >= t, sim, t, fmr if threshold is None else None, self.model_id)
 
@@ -114,6 +118,8 @@ class Analyzer:
                face_a: int | None = None, face_b: int | None = None, rule: str = "largest"
                ) -> tuple[Verdict, FaceChoice, FaceChoice]:
         """Are the faces in images `a` and `b` the same person? Also says which faces were used."""
+        threshold, rule = validate.threshold(threshold), validate.face_rule(rule)
+        face_a, face_b = validate.face(face_a, "face_a"), validate.face(face_b, "face_b")
         if threshold is None:
             self.threshold(fmr)  # an uncalibrated rate fails before any model work
         ca, cb = self.choose_face(a, face_a, rule), self.choose_face(b, face_b, rule)

@@ -142,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
         cmd = [sys.executable, "-m", "faceprint", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--model", args.model, "--gallery", str(Path(tmp) / "g.db"), "--keys", str(Path(tmp) / "keys.json"),
                "--log-level", "warning", "--concurrency", str(args.concurrency)]
+        if args.keep_alive is not None:
+            cmd += ["--keep-alive", str(args.keep_alive)]
         server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             _wait_ready(url, server)
@@ -210,5 +212,7 @@ def add_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers typ
     p.add_argument("--max-requests", type=int, default=100_000, help="stop after this many requests")
     p.add_argument("--pairs", type=int, default=200, help="LFW View 1 test pairs cycled through")
     p.add_argument("--concurrency", type=int, default=2, help="the server's concurrent inferences")
+    p.add_argument("--keep-alive", type=float, default=None,
+                   help="the server's --keep-alive in seconds (default: the server's own)")
     p.add_argument("--baseline-seconds", type=float, default=15.0)
     p.add_argument("--json", action="store_true")

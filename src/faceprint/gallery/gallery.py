@@ -248,8 +248,11 @@ class Gallery:
     # -- identification ------------------------------------------------------------------
     def threshold(self, fmr: float = DEFAULT_FMR, threshold: float | None = None) -> tuple[float, float | None]:
         """(threshold, fmr it means); a hand-given threshold means no measured rate (None)."""
+        from .. import validate
+
+        threshold, fmr = validate.threshold(threshold), validate.fmr(fmr)
         if threshold is not None:
-            return float(threshold), None
+            return threshold, None
         meta = self.store.meta()
         if meta is None:
             raise GalleryError(f"gallery {self.uri} is empty: enroll someone first")

@@ -58,6 +58,26 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """Per-connection limits, enforced by the HTTP protocol (`protocol.py`) before any route.
+
+    The keep-alive is longer than the idle expiry of common client pools (httpx 5 s, aiohttp
+    15 s), so a client never reuses a connection the server is closing at that very moment."""
+
+    header_timeout_s: float = 10.0  # from a request's first byte (or the connection's start) to its last header
+    body_timeout_s: float = 30.0  # the longest pause between two pieces of a body
+    keep_alive_s: float = 20.0  # an idle connection between requests
+    max_connections: int = 512  # open at once; more are answered 503 busy
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s"):
+            if not 0 < float(getattr(self, name)) <= 3600:
+                raise InputError(f"serve limit {name} must be in (0, 3600] seconds, got {getattr(self, name)}")
+        if int(self.max_connections) < 1:
+            raise InputError(f"serve limit max_connections must be at least 1, got {self.max_connections}")
+
+
+@dataclass(frozen=True)
 class ServeConfig:
     model: str | None = None  # pipeline name; None = the default pipeline
     gallery: str | None = None  # path or URI; None = default_gallery()
@@ -67,6 +87,7 @@ class ServeConfig:
     index: str = "auto"  # the gallery's search: auto/exact, or "pq" for large galleries
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides loopback and `host` (DNS rebinding)
     limits: Limits = field(default_factory=Limits)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     def gallery_uri(self) -> str:
         return self.gallery or default_gallery()

@@ -10,8 +10,8 @@ from typing import Any
 from ..errors import FaceprintError
 
 STATUS_BY_CODE = {
-    "bad_image": 400, "bad_input": 400, "bad_shape": 400, "unknown_model": 400,
-    "image_too_large": 413, "body_too_large": 413,
+    "bad_image": 400, "bad_input": 400, "bad_argument": 400, "bad_shape": 400, "unknown_model": 400,
+    "image_too_large": 413, "body_too_large": 413, "headers_too_large": 431,
     "no_face": 422, "bad_face_index": 422, "bad_request": 422,
     "unauthorized": 401, "unknown_identity": 404, "not_found": 404, "method_not_allowed": 405,
     "duplicate": 409, "model_mismatch": 409, "gallery": 409,
