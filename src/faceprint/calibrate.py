@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import VectorCache
+from .cache import Cache
 from .evaluate.components import extract, pipeline_vectors
 from .evaluate.verification import fnmr_at_threshold, threshold_at_fmr
 from .models.catalog import PIPELINES
@@ -82,7 +82,7 @@ def fusion_weights(card: PipelineCard, comps: dict[str, np.ndarray], ids: np.nda
 def calibrate(data: Path, workers: int | None = None) -> dict:
     lfw = data / "lfw_deepfunneled"
     paths, ids = calibration_images(lfw)
-    comps = extract(paths, PIPELINES.values(), workers=workers, cache=VectorCache())
+    comps = extract(paths, PIPELINES.values(), workers=workers, cache=Cache())
     result: dict = {
         "data": "LFW deep-funneled (labels.csv) without the identities of the View 1 test pairs "
                 "(pairs_devtest.csv); all different-identity pairs as impostors, all same-identity pairs as genuine",

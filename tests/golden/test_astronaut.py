@@ -85,10 +85,7 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
 
     path = tmp_path / "a.png"
     save_image(astronaut, path)
-    need = components.components_for(PIPELINES.values())
-    components._init_worker(need)
-    _, vals = components._extract_one((str(path), frozenset(components.component_keys(need))))
-    comps = {k: v[None] for k, v in vals.items()}
+    comps = components.extract([str(path)], PIPELINES.values(), workers=1, cache=None, progress=False)
     for name, card in PIPELINES.items():
         analyzer = Analyzer.from_name(name)
         weights = getattr(analyzer.embedder, "weights", None)
@@ -99,7 +96,7 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
 def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, cameraman, fast):
     """A big face in a corner and a small one in the middle: the rules pick different faces,
     and the cached component path agrees with what `Analyzer` answers for each rule."""
-    from faceprint.cache import VectorCache
+    from faceprint.cache import Cache
     from faceprint.evaluate.components import extract
     from faceprint.image import save_image
     from faceprint.models.catalog import PIPELINES
@@ -109,7 +106,7 @@ def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, camer
     canvas[330:586, 330:586] = np.stack([cameraman[::2, ::2]] * 3, -1)
     path = tmp_path / "two.png"
     save_image(canvas, path)
-    cache = VectorCache(tmp_path / "cache.sqlite")
+    cache = Cache(tmp_path / "cache.sqlite")
     for rule in ("largest", "central"):
         comps = extract([str(path)], [PIPELINES["fast"]], workers=1, cache=cache, progress=False, face_rule=rule)
         choice = fast.choose_face(path, rule=rule)

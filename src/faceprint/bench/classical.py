@@ -184,13 +184,13 @@ def verification_accuracy(v: np.ndarray, metric: str, ia, ib, same, folds) -> di
 
 # -- deep pipelines, for comparison ------------------------------------------------------
 def deep_systems(paths: list[str], workers: int) -> dict[str, tuple[np.ndarray, str]]:
-    from ..cache import VectorCache
+    from ..cache import Cache
     from ..calibration import fusion_weights
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.catalog import PIPELINES
 
     cards = [PIPELINES["fast"], PIPELINES["accurate"]]
-    comps = extract(paths, cards, workers=workers, cache=VectorCache())
+    comps = extract(paths, cards, workers=workers, cache=Cache())
     out = {}
     for c in cards:
         weights = fusion_weights(c.name, c.embedders) if len(c.embedders) > 1 else None

@@ -75,12 +75,12 @@ def read_sets(lfw: Path) -> tuple[tuple[list[str], np.ndarray], tuple[list[str],
 def lfw_vectors(paths: list[str], pipeline: str, workers: int | None = None) -> np.ndarray:
     """The pipeline's embedding of the largest face per image (cached); NaN rows where none."""
     from .. import calibration
-    from ..cache import VectorCache
+    from ..cache import Cache
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.registry import pipeline_card
 
     card = pipeline_card(pipeline)
-    cache = VectorCache()
+    cache = Cache()
     try:
         comps = extract(paths, [card], workers=workers, cache=cache, progress=sys.stderr.isatty())
     finally:

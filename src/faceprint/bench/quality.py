@@ -24,7 +24,7 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
     """EvD curves (full quality, capture-only, recognizability-only) and their context."""
     from .. import calibration
     from ..analyzers.quality import M, score
-    from ..cache import VectorCache, default_cache_dir
+    from ..cache import Cache, default_cache_dir
     from ..evaluate.components import extract, pipeline_vectors
     from ..evaluate.quality_evd import error_vs_discard, image_measures
     from ..errors import InputError
@@ -40,11 +40,11 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
     images = sorted(set(a) | set(b))
     index = {p: i for i, p in enumerate(images)}
     ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
-    comps = extract(images, [card], workers=workers, cache=VectorCache(), progress=progress)
+    comps = extract(images, [card], workers=workers, cache=Cache(), progress=progress)
     vectors = pipeline_vectors(card, comps, calibration.fusion_weights(card.name, card.embedders))
     scores = np.einsum("ij,ij->i", vectors[ia], vectors[ib])
     # A separate file from the embedding cache: long jobs of each do not share a writer lock.
-    measures = image_measures(images, workers=workers, cache=VectorCache(default_cache_dir() / "quality.sqlite"),
+    measures = image_measures(images, workers=workers, cache=Cache(default_cache_dir() / "quality.sqlite"),
                               progress=progress)
     try:
         threshold, source = calibration.threshold_for(card.name, 1e-3), "calibration.json (FMR 1e-3)"
