@@ -17,8 +17,10 @@ an `ImageJob`:
   runner hands it `batch` images at a time.
 
 Where the work runs is an `Engine`: `LocalEngine` (this machine: in-process for one
-worker, else a process pool) is the default; another engine (a cluster of machines)
-implements the same `run` and gets the cache, deduplication and progress for free.
+worker, else a process pool) is the default; another engine (Ray, in
+`faceprint.index.engine_ray`) implements the same `run` and gets the cache, deduplication
+and progress for free. An engine only sees a job and opaque tasks, so `faceprint index`
+runs its shards (one task = one shard) on the same two engines.
 
 One policy for each of the choices the copies used to make on their own:
 - start method: forkserver (spawn where there is none), never fork: a parent that has
@@ -90,8 +92,9 @@ class Item:
 
 
 class Engine(Protocol):
-    def run(self, job: ImageJob, tasks: Sequence[Task], workers: int, batch: int) -> Iterator[tuple[int, dict]]:
-        """(task index, values) for every task, in any order."""
+    def run(self, job: ImageJob, tasks: Sequence[Any], workers: int, batch: int) -> Iterator[tuple[int, Any]]:
+        """(task index, `job.run_many` result) for every task, in any order; `job.setup()` once
+        per worker before its first chunk of at most `batch` tasks."""
         ...
 
 
@@ -99,17 +102,22 @@ class Engine(Protocol):
 _job: ImageJob | None = None  # the job of this worker process, set up once
 
 
-def _start_worker(job: ImageJob) -> None:
+def prepare_worker(job: ImageJob) -> ImageJob:
+    """What every engine does once in a worker (process or actor) before it runs `job`."""
     import cv2
 
-    global _job
     cv2.setNumThreads(1)
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # no per-process banners
     job.setup()
-    _job = job
+    return job
 
 
-def _run_chunk(chunk: list[tuple[int, Task]]) -> list[tuple[int, dict]]:
+def _start_worker(job: ImageJob) -> None:
+    global _job
+    _job = prepare_worker(job)
+
+
+def _run_chunk(chunk: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
     assert _job is not None, "worker started without a job"
     values = _job.run_many([task for _, task in chunk])
     return [(i, v) for (i, _), v in zip(chunk, values)]
@@ -123,7 +131,9 @@ class LocalEngine:
     """In this process for one worker (no pickling: the "one image at a time" baseline of the
     benchmarks), else a pool of `workers` processes fed `batch` images at a time."""
 
-    def run(self, job: ImageJob, tasks: Sequence[Task], workers: int, batch: int) -> Iterator[tuple[int, dict]]:
+    name = "local"
+
+    def run(self, job: ImageJob, tasks: Sequence[Any], workers: int, batch: int) -> Iterator[tuple[int, Any]]:
         indexed = list(enumerate(tasks))
         chunks = [indexed[i:i + batch] for i in range(0, len(indexed), batch)]
         if workers == 1:
