@@ -52,18 +52,15 @@ class Analyzer:
 
     @classmethod
     def from_name(cls, name: str | None = None) -> "Analyzer":
-        from .embedders.fusion import FusionEmbedder
+        from .embedders.base import compose
         from .models.catalog import DEFAULT_PIPELINE
         from .models.registry import make_detector, make_embedder, pipeline_card
 
         card = pipeline_card(name or DEFAULT_PIPELINE)
-        parts = [make_embedder(e, flip=card.flip) for e in card.embedders]
+        weights = calibration.fusion_weights(card.name, card.embedders)
+        embedder = compose(card.embedders, card.flip, make_embedder, weights)
         model_id = card.id
-        if len(parts) == 1:
-            embedder = parts[0]
-        else:
-            weights = calibration.fusion_weights(card.name, card.embedders)
-            embedder = FusionEmbedder(parts, weights)
+        if len(card.embedders) > 1:
             # The weights shape the vectors: templates made with other weights must not mix.
             model_id += "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"
         return cls(make_detector(card.detector), embedder, model_id=model_id, calibration_name=card.name, card=card)

@@ -78,6 +78,7 @@ def test_no_face_is_a_typed_error(fast):
 
 def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
     """The calibration and benchmark path (components) equals what users get (Analyzer)."""
+    from faceprint.calibration import fusion_weights
     from faceprint.evaluate import components
     from faceprint.image import save_image
     from faceprint.models.catalog import PIPELINES
@@ -88,7 +89,7 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
     comps = components.extract([str(path)], PIPELINES.values(), workers=1, cache=None, progress=False)
     for name, card in PIPELINES.items():
         analyzer = Analyzer.from_name(name)
-        weights = getattr(analyzer.embedder, "weights", None)
+        weights = fusion_weights(card.name, card.embedders)
         rebuilt = components.pipeline_vectors(card, comps, weights)[0]
         np.testing.assert_allclose(rebuilt, analyzer.analyze(path).embeddings[0], atol=1e-5, err_msg=name)
 
@@ -112,3 +113,34 @@ def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, camer
         choice = fast.choose_face(path, rule=rule)
         assert choice.index == (0 if rule == "largest" else 1) and choice.count == 2
         np.testing.assert_allclose(comps["yunet>sface"][0], choice.embedding, atol=1e-5, err_msg=rule)
+
+
+def test_faces_of_several_images_embed_in_one_call(tmp_path, astronaut, cameraman):
+    """The embedder contract batches across images: one `embed_crops` over the crops of
+    several photos gives each photo's own embeddings, and the components job fed several
+    images at a time (map_images' batch) gives what it gives one image at a time."""
+    from faceprint.evaluate.components import extract
+    from faceprint.image import save_image
+    from faceprint.models.catalog import PIPELINES
+    from faceprint.pipeline import Analyzer
+
+    grey = np.stack([cameraman] * 3, -1)
+    images = [astronaut, np.ascontiguousarray(astronaut[:, ::-1]), np.ascontiguousarray(astronaut[::2, ::2]), grey]
+    names = ("fast", "accurate", "dlib")
+    for name in names:
+        an = Analyzer.from_name(name)
+        faces = [an.detector.detect(im) for im in images]
+        one_by_one = np.concatenate([an.embedder.embed(im, f) for im, f in zip(images, faces) if len(f)])
+        crops = [c for im, f in zip(images, faces) for c in an.embedder.crop(im, f)]
+        assert len(crops) >= 3, name
+        np.testing.assert_allclose(an.embedder.embed_crops(crops), one_by_one, atol=1e-6, err_msg=name)
+    paths = []
+    for i, im in enumerate(images):
+        paths.append(str(tmp_path / f"{i}.png"))
+        save_image(im, paths[-1])
+    cards = [PIPELINES[n] for n in names]
+    single = extract(paths, cards, workers=1, cache=None, progress=False)
+    batched = extract(paths, cards, workers=1, cache=None, progress=False, batch=3)
+    assert single.keys() == batched.keys()
+    for k in single:
+        np.testing.assert_allclose(batched[k], single[k], atol=1e-6, err_msg=k)

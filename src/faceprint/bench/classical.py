@@ -77,7 +77,7 @@ def _features(path: str) -> dict[str, np.ndarray | None]:
         for (wv, lv), emb in _w["dwt"].items():
             out[f"{d}>dwt-{wv}-{lv}:unit"] = l2_normalise(emb.features(crop))
             out[f"{d}>dwt-{wv}-{lv}:paper"] = emb.features(crop, centre=False)
-        dct_crop = _w["dct"].crops(image, face)[0]
+        dct_crop = _w["dct"].crop(image, face)[0]
         for mode, centre in (("unit", True), ("paper", False)):
             for part, v in _w["dct"].part_vectors(dct_crop, centre=centre).items():
                 out[f"{d}>dct-{part}:{mode}"] = l2_normalise(v) if centre else v

@@ -14,7 +14,7 @@ import numpy as np
 from ..models.catalog import DLIB_RESNET
 from ..models.files import locate
 from ..types import Faces
-from .base import CropEmbedder, l2_normalise, merge_flipped, mirror
+from .base import CropEmbedder, l2_normalise
 from .dlib_resnet import DlibChips
 
 
@@ -36,14 +36,13 @@ class DlibResNetOnnxEmbedder(CropEmbedder):
     name = "dlib-resnet"  # the same model as dlib's runtime: same embeddings, same id
     dim = 128
 
-    def __init__(self, flip: bool = False, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         from ..models.dlib_onnx import dlib_resnet_onnx_bytes
 
-        super().__init__(flip)
         self._chips = DlibChips()
         self._session = ort_session(dlib_resnet_onnx_bytes(locate(DLIB_RESNET.files[0])), threads)
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return self._chips(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:
@@ -51,10 +50,3 @@ class DlibResNetOnnxEmbedder(CropEmbedder):
             return np.zeros((0, self.dim), np.float32)
         batch = np.stack([np.asarray(c, np.float32) for c in crops])  # session.run is thread-safe
         return l2_normalise(self._session.run(None, {"chips": batch})[0])
-
-    def embed(self, image: np.ndarray, faces: Faces) -> np.ndarray:
-        if not len(faces) or not self.flip:
-            return super().embed(image, faces)
-        crops = self.crops(image, faces)
-        both = self.embed_crops(crops + mirror(crops))  # one run for the plain and mirrored chips
-        return merge_flipped(both[:len(crops)], both[len(crops):])

@@ -45,15 +45,14 @@ class DlibResNetEmbedder(CropEmbedder):
     name = "dlib-resnet"
     dim = 128
 
-    def __init__(self, flip: bool = False) -> None:
+    def __init__(self) -> None:
         import dlib
 
-        super().__init__(flip)
         self._chips = DlibChips()
         self._net = dlib.face_recognition_model_v1(str(locate(DLIB_RESNET.files[0])))
         self._lock = threading.Lock()
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return self._chips(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:

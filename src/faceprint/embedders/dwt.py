@@ -80,13 +80,11 @@ def dwt_dim(wavelet: str, level: int, bands: str = "approx", mode: str = "symmet
 class DWTEmbedder(CropEmbedder):
     """Level-L 2-D DWT coefficients of the grey 128 x 128 face box, as a unit vector."""
 
-    def __init__(self, wavelet: str = "haar", level: int = 3, *, bands: str = "approx", mode: str = "symmetric",
-                 flip: bool = False) -> None:
+    def __init__(self, wavelet: str = "haar", level: int = 3, *, bands: str = "approx", mode: str = "symmetric") -> None:
         try:
             import pywt  # optional dependency (extra "classical"); imported only when this backend is built
         except ImportError:
             raise ModelFileError("the DWT embedders need PyWavelets: pip install 'faceprint[classical]'") from None
-        super().__init__(flip)
         if wavelet not in pywt.wavelist(kind="discrete"):
             raise InputError(f"unknown discrete wavelet {wavelet!r} (see pywt.wavelist(kind='discrete'))")
         max_level = pywt.dwt_max_level(FACE_SIZE, pywt.Wavelet(wavelet).dec_len)
@@ -110,7 +108,7 @@ class DWTEmbedder(CropEmbedder):
         details = [band.ravel() for level in coeffs[1:] for band in level]
         return np.concatenate([coeffs[0].ravel(), *details]).astype(np.float32)
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return face_crops(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:

@@ -24,14 +24,13 @@ class SFaceEmbedder(CropEmbedder):
     name = "sface"
     dim = 128
 
-    def __init__(self, flip: bool = False) -> None:
-        super().__init__(flip)
+    def __init__(self) -> None:
         graph = pruned_onnx_bytes(locate(SFACE.files[0]))
         with opencv_quiet():
             self._net = cv2.dnn.readNetFromONNX(np.frombuffer(graph, np.uint8))
         self._lock = threading.Lock()  # a cv2.dnn.Net is not safe to share between threads
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return [align_face(image, lm, ARCFACE_112, (112, 112)) for lm in faces.landmarks]
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:

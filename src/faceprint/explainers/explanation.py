@@ -122,15 +122,13 @@ def explain_pair(analyzer: Any, pair: Pair, *, grid: int = 7, start: float | Non
 
 def _xcos(analyzer: Any, pair: Pair) -> Any:
     """The SFace patch map of the pair's views when the pipeline uses SFace, else None."""
-    from ..embedders.sface import SFaceEmbedder
     from .patches import sface_patches
 
-    parts = getattr(analyzer.embedder, "parts", [analyzer.embedder])
-    sface = next((p for p in parts if isinstance(p, SFaceEmbedder)), None)
+    sface = next((n for n in analyzer.embedder.networks() if n.name == "sface"), None)
     if sface is None:
         return None
     (va, vb) = pair.views
-    return sface_patches().pair(sface.crops(va.image, va.face)[0], sface.crops(vb.image, vb.face)[0])
+    return sface_patches().pair(sface.crop(va.image, va.face)[0], sface.crop(vb.image, vb.face)[0])
 
 
 def _face_maps(r: Any, view: FaceView, centres: np.ndarray, grid: int) -> FaceMaps:

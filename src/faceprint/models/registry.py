@@ -22,19 +22,19 @@ def _dlib_hog() -> object:
     return DlibHogDetector()
 
 
-def _sface(flip: bool) -> object:
+def _sface() -> object:
     from ..embedders.sface import SFaceEmbedder
-    return SFaceEmbedder(flip=flip)
+    return SFaceEmbedder()
 
 
-def _dlib_resnet(flip: bool) -> object:
+def _dlib_resnet() -> object:
     # dlib's weights run by onnxruntime: the same descriptors as dlib's runtime (within 1e-6), 5x faster
     from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
-    return DlibResNetOnnxEmbedder(flip=flip)
+    return DlibResNetOnnxEmbedder()
 
 
 DETECTORS: dict[str, Callable[[], object]] = {"yunet": _yunet, "dlib-hog": _dlib_hog}
-EMBEDDERS: dict[str, Callable[[bool], object]] = {"sface": _sface, "dlib-resnet": _dlib_resnet}
+EMBEDDERS: dict[str, Callable[[], object]] = {"sface": _sface, "dlib-resnet": _dlib_resnet}
 
 
 # Classical baselines (issue 9): one factory per registered card name.
@@ -46,17 +46,17 @@ def _lab_skin() -> object:
 from ..embedders.dwt import FILTER_LENGTH as DWT_WAVELETS, LEVELS as DWT_LEVELS  # noqa: E402  (numpy only)
 
 
-def _dwt(wavelet: str, level: int) -> Callable[[bool], object]:
-    def make(flip: bool) -> object:
+def _dwt(wavelet: str, level: int) -> Callable[[], object]:
+    def make() -> object:
         from ..embedders.dwt import DWTEmbedder
-        return DWTEmbedder(wavelet, level, flip=flip)
+        return DWTEmbedder(wavelet, level)
     return make
 
 
-def _dct(variant: str) -> Callable[[bool], object]:
-    def make(flip: bool) -> object:
+def _dct(variant: str) -> Callable[[], object]:
+    def make() -> object:
         from ..embedders.dct import VARIANTS, DCTEmbedder
-        return DCTEmbedder(VARIANTS[variant], flip=flip)
+        return DCTEmbedder(VARIANTS[variant])
     return make
 
 
@@ -76,9 +76,14 @@ def make_detector(name: str):  # -> Detector
 
 
 def make_embedder(name: str, flip: bool = False):  # -> Embedder
+    """The network `name`; with `flip`, wrapped to average each face with its mirror image."""
     if name not in EMBEDDERS:
         raise _unknown("embedder", name, list(EMBEDDERS))
-    return EMBEDDERS[name](flip)
+    network = EMBEDDERS[name]()
+    if not flip:
+        return network
+    from ..embedders.base import FlipEmbedder
+    return FlipEmbedder(network)
 
 
 def pipeline_card(name: str):

@@ -134,7 +134,7 @@ class VideoRun:
         feats = None
         if len(faces) and self._features is not None:
             emb = self._features
-            feats = lambda idx: emb.embed_crops(emb.crops(image, faces[idx]))  # noqa: E731 - only when asked
+            feats = lambda idx: emb.embed_crops(emb.crop(image, faces[idx]))  # noqa: E731 - only when asked
         ids = self.tracker.update(faces.boxes, faces.scores, feats)
         started = False
         if len(faces):
