@@ -94,7 +94,7 @@ def mirror_table(lfw: Path, workers: int | None) -> dict[str, dict]:
     index = {p: i for i, p in enumerate(images)}
     ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
     card = PIPELINES[DEFAULT_PIPELINE]
-    comps = extract(images, [card], workers=workers, cache=VectorCache(), face_rule="central")
+    comps = extract(images, [card], workers=workers, cache=Cache(), face_rule="central")
     vec = {}
     for e in card.embedders:
         plain, mirrored = comps[f"{card.detector}>{e}"], comps[f"{card.detector}>{e}:mirror"]

@@ -113,7 +113,7 @@ def pack(regions: dict[str, np.ndarray]) -> np.ndarray:
 def unpack(crop: np.ndarray) -> dict[str, np.ndarray]:
     crop = np.asarray(crop, np.float32)
     if crop.shape != (_OFFSETS[-1],):
-        raise ShapeError("DCT crop", crop.shape, f"({_OFFSETS[-1]},) packed regions from DCTEmbedder.crops")
+        raise ShapeError("DCT crop", crop.shape, f"({_OFFSETS[-1]},) packed regions from DCTEmbedder.crop")
     return {p: crop[_OFFSETS[i]:_OFFSETS[i + 1]].reshape(_SIZES[p]) for i, p in enumerate(PARTS)}
 
 
