@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import (FaceIndexError, FaceprintError, ImageError, ImageNotFoundError, ImageTooLargeError,
                      InputError, ModelFileError, ModelMismatchError, NoFaceError, ShapeError, UnknownModelError)
+from .calibration import DEFAULT_FMR
 from .types import Faces, Verdict
 
 __version__ = "0.1.0"
@@ -65,7 +66,7 @@ def embed(image: Any, *, model: str | None = None, face: int | None = None, face
     return _analyzer(model).choose_face(image, face, face_rule).embedding
 
 
-def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, threshold: float | None = None,
+def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = DEFAULT_FMR, threshold: float | None = None,
            face_rule: str = "largest") -> Verdict:
     """Whether the faces of `a` and `b` (the largest, or per `face_rule`) are the same person,
     at the threshold calibrated for `fmr`."""
@@ -82,7 +83,7 @@ def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
     return analysis_for(_analyzer(model), extras)(image)
 
 
-def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face_rule: str = "largest") -> Any:
+def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = DEFAULT_FMR, face_rule: str = "largest") -> Any:
     """Why the faces of `a` and `b` match or not: an `Explanation` with the verdict, maps of
     where they look alike and where they differ, per-region shares and a sentence.
     `.to_dict()` is JSON-ready; `faceprint.explainers.render.render(e)` draws it (docs/explain.md)."""
@@ -91,7 +92,7 @@ def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face
 
 
 def track(source: Any, *, model: str | None = None, gallery: Any = None, every: int | None = None,
-          fmr: float = 1e-3, **options: Any) -> Any:
+          fmr: float = DEFAULT_FMR, **options: Any) -> Any:
     """Faces tracked through a video (file, camera index or stream URL), one identity per track.
 
     Iterate the returned run for one `FrameResult` per frame, then read `.summary` (tracks and

@@ -10,7 +10,7 @@ import numpy as np
 from . import calibration
 from .detectors.base import Detector
 from .embedders.base import Embedder
-from .errors import FaceIndexError, InputError, ModelMismatchError, NoFaceError
+from .errors import FaceIndexError, ModelMismatchError, NoFaceError
 from .image import load_image
 from .models.card import PipelineCard
 from .types import Faces, Verdict
@@ -91,27 +91,28 @@ class Analyzer:
                                  f"(indices 0..{len(faces) - 1}, largest first)")
         return FaceChoice(face, len(faces), "requested", faces)
 
-    def threshold(self, fmr: float) -> float:
-        if self.calibration_name is None:
-            raise InputError(f"{self.model_id} has no calibrated thresholds; pass threshold=")
-        return calibration.threshold_for(self.calibration_name, fmr)
+    def threshold(self, fmr: float = calibration.DEFAULT_FMR,
+                  threshold: float | calibration.Threshold | None = None) -> calibration.Threshold:
+        """The `Threshold` to decide with: `threshold` if given, else this pipeline's for `fmr`."""
+        return calibration.Threshold.resolve(self.calibration_name, fmr, threshold, model=self.model_id)
 
     def compare(self, a: np.ndarray, b: np.ndarray, *, fmr: float = calibration.DEFAULT_FMR,
-                threshold: float | None = None, model_a: str | None = None, model_b: str | None = None) -> Verdict:
+                threshold: float | calibration.Threshold | None = None, model_a: str | None = None,
+                model_b: str | None = None) -> Verdict:
         """Verdict for two embeddings of this pipeline (refuses embeddings of another model)."""
         for m in (model_a, model_b):
             if m is not None and m != self.model_id:
                 raise ModelMismatchError(f"embedding made by {m!r} cannot be compared with {self.model_id!r}")
-        t = self.threshold(fmr) if threshold is None else float(threshold)
+        t = self.threshold(fmr, threshold)
         sim = float(np.dot(np.asarray(a, np.float32), np.asarray(b, np.float32)))
-        # A hand-given threshold has no measured false-match rate: say so with None.
-        return Verdict(sim >= t, sim, t, fmr if threshold is None else None, self.model_id)
+        # A hand-given threshold has no measured false-match rate: t.fmr is None.
+        return Verdict(sim >= t.value, sim, t.value, t.fmr, self.model_id)
 
-    def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+    def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
+               threshold: float | calibration.Threshold | None = None,
                face_a: int | None = None, face_b: int | None = None, rule: str = "largest"
                ) -> tuple[Verdict, FaceChoice, FaceChoice]:
         """Are the faces in images `a` and `b` the same person? Also says which faces were used."""
-        if threshold is None:
-            self.threshold(fmr)  # an uncalibrated rate fails before any model work
+        t = self.threshold(fmr, threshold)  # resolved once: an uncalibrated rate fails before any model work
         ca, cb = self.choose_face(a, face_a, rule), self.choose_face(b, face_b, rule)
-        return self.compare(ca.embedding, cb.embedding, fmr=fmr, threshold=threshold), ca, cb
+        return self.compare(ca.embedding, cb.embedding, threshold=t), ca, cb

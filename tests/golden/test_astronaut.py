@@ -35,7 +35,7 @@ def test_same_person_after_flip_and_rescale_different_from_cameraman(name, astro
     from faceprint.pipeline import Analyzer
 
     analyzer = Analyzer.from_name(name)
-    t = analyzer.threshold(1e-3)
+    t = analyzer.threshold(1e-3).value
     ref = analyzer.choose_face(astronaut).embedding
     variants = [astronaut[:, ::-1], astronaut[::2, ::2]]
     if name == "dlib":

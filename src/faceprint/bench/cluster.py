@@ -36,7 +36,6 @@ import numpy as np
 
 from ..evaluate.clustering import clustering_report
 
-FMRS = (1e-2, 1e-3, 1e-4)
 # Thresholds are tried where the fit set's different-person pairs pass at these rates: the
 # similarity scale differs per pipeline (the fused one's impostor mean is far above 0).
 GRID_RATES = tuple(np.logspace(-2, -5, 13))
@@ -230,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report: dict = {"pipeline": args.model, "machine": {"cpus": os.cpu_count()}}
     try:
-        calibrated = {f: calibration.threshold_for(args.model, f) for f in FMRS}
+        calibrated = {f: calibration.threshold_for(args.model, f) for f in calibration.calibrated_rates(args.model)}
     except Exception as e:  # noqa: BLE001 - no calibration yet: compare without those rows
         print(f"(no calibrated thresholds: {e})", file=sys.stderr)
         calibrated = {}

@@ -69,11 +69,10 @@ def pipeline_names() -> tuple[list[str], str]:
 
 def calibrated_rates() -> str:
     """The default pipeline's calibrated false-match rates, e.g. "1e-2, 1e-3, 1e-4"."""
-    from ..calibration import calibration_for
+    from ..calibration import calibrated_rates, rate_text
 
     _, default = pipeline_names()
-    rates = sorted((float(r) for r in (calibration_for(default) or {}).get("thresholds", {})), reverse=True)
-    return ", ".join(f"{r:.0e}".replace("e-0", "e-") for r in rates) or "none"
+    return ", ".join(rate_text(r) for r in calibrated_rates(default)) or "none"
 
 
 def add_model(parser: argparse.ArgumentParser, *, default_note: str | None = None, repeat: bool = False,
@@ -97,8 +96,11 @@ def add_json(parser: argparse.ArgumentParser, help_: str = "machine-readable JSO
 
 
 def add_fmr(parser: argparse.ArgumentParser, what: str = "the threshold is calibrated for") -> None:
-    parser.add_argument("--fmr", type=fmr_value, default=1e-3,
-                        help=f"false-match rate {what} (calibrated: {calibrated_rates()}; default 1e-3)")
+    from ..calibration import DEFAULT_FMR, rate_text
+
+    parser.add_argument("--fmr", type=fmr_value, default=DEFAULT_FMR,
+                        help=f"false-match rate {what} (calibrated: {calibrated_rates()}; "
+                             f"default {rate_text(DEFAULT_FMR)})")
 
 
 def add_threshold(parser: argparse.ArgumentParser,

@@ -64,16 +64,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.pairs and args.images:
         raise InputError("give two images or --pairs CSV, not both")
     analyzer = Analyzer.from_name(args.model)
-    if args.threshold is None:
-        analyzer.threshold(args.fmr)  # an uncalibrated FMR is a usage error before any work
+    # Resolved once, passed down: an uncalibrated FMR is a usage error before any work.
+    threshold = analyzer.threshold(args.fmr, args.threshold)
     if args.pairs:
-        return verify_pairs(args, analyzer)
+        return verify_pairs(args, analyzer, threshold)
     images = list(args.images)
     if args.require_live:
         from ..image import load_image
 
         images = [load_image(p) for p in images]
-    verdict, ca, cb = analyzer.verify(images[0], images[1], fmr=args.fmr, threshold=args.threshold,
+    verdict, ca, cb = analyzer.verify(images[0], images[1], threshold=threshold,
                                       face_a=_face(args, "a"), face_b=_face(args, "b"), rule=args.face_rule)
     rec = {"path_a": args.images[0], "path_b": args.images[1], **verdict_record(verdict, ca, cb)}
     if args.require_live:  # a face judged a photo or screen is refused: exit 2, no verdict
@@ -90,7 +90,7 @@ def _face(args: argparse.Namespace, side: str) -> int | None:
     return specific if specific is not None else args.face
 
 
-def verify_pairs(args: argparse.Namespace, analyzer) -> int:
+def verify_pairs(args: argparse.Namespace, analyzer, threshold) -> int:
     from tqdm import tqdm
 
     rows = read_pairs(args.pairs)
@@ -121,7 +121,7 @@ def verify_pairs(args: argparse.Namespace, analyzer) -> int:
         if failed is not None:
             batch.fail({**base, "image": "a" if ca is failed else "b"}, failed)
             continue
-        verdict = analyzer.compare(ca.embedding, cb.embedding, fmr=args.fmr, threshold=args.threshold)
+        verdict = analyzer.compare(ca.embedding, cb.embedding, threshold=threshold)
         different = different or not verdict.same
         rec = {**base, **verdict_record(verdict, ca, cb)}
         emit(rec) if args.json else print_verdict(rec, prefix=f"{a} {b}: ")

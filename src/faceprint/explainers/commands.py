@@ -37,8 +37,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from .render import render
 
     analyzer = Analyzer.from_name(args.model)
-    analyzer.threshold(args.fmr)  # an uncalibrated FMR is a usage error before any model work
-    e = explain(analyzer, args.images[0], args.images[1], fmr=args.fmr, face_rule=args.face_rule,
+    threshold = analyzer.threshold(args.fmr)  # resolved once: a usage error before any model work
+    e = explain(analyzer, args.images[0], args.images[1], threshold=threshold, face_rule=args.face_rule,
                 grid=args.grid)
     record = {"path_a": args.images[0], "path_b": args.images[1], **e.to_dict()}
     if args.out:

@@ -81,7 +81,8 @@ class Pair:
     embeddings: tuple[np.ndarray, np.ndarray]  # unoccluded, on the views
 
 
-def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
+            threshold: float | calibration.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None) -> Pair:
     img_a, img_b = load_image(a), load_image(b)
     verdict, ca, cb = analyzer.verify(img_a, img_b, fmr=fmr, threshold=threshold, face_a=face_a, face_b=face_b,
@@ -90,7 +91,8 @@ def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_F
     return Pair(verdict, (ca, cb), (va, vb), (va.embed(analyzer.embedder)[0], vb.embed(analyzer.embedder)[0]))
 
 
-def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
+            threshold: float | calibration.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None,
             grid: int = 7) -> Explanation:
     """Explain the verdict of `analyzer` on the faces of images `a` and `b` by occlusion.
