@@ -12,7 +12,7 @@ from .detectors.base import Detector
 from .embedders.base import Embedder
 from .errors import FaceIndexError, ModelMismatchError, NoFaceError
 from .image import load_image
-from .models.card import PipelineCard
+from .models.card import ModelId, PipelineCard
 from .types import Faces, Verdict
 
 
@@ -48,22 +48,20 @@ class Analyzer:
         self.embedder = embedder
         self.card = card
         self.model_id = model_id or f"custom:{detector.name}>{embedder.name}"
+        self.model = ModelId.parse(self.model_id)  # structured (None for a custom pipeline)
         self.calibration_name = calibration_name
 
     @classmethod
     def from_name(cls, name: str | None = None) -> "Analyzer":
         from .embedders.base import compose
         from .models.catalog import DEFAULT_PIPELINE
-        from .models.registry import make_detector, make_embedder, pipeline_card
+        from .models.registry import make_detector, make_embedder, pipeline_card, pipeline_model_id
 
         card = pipeline_card(name or DEFAULT_PIPELINE)
-        weights = calibration.fusion_weights(card.name, card.embedders)
+        weights = calibration.fusion_weights(card.name, card.embedders)  # full precision: they shape the vectors
         embedder = compose(card.embedders, card.flip, make_embedder, weights)
-        model_id = card.id
-        if len(card.embedders) > 1:
-            # The weights shape the vectors: templates made with other weights must not mix.
-            model_id += "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"
-        return cls(make_detector(card.detector), embedder, model_id=model_id, calibration_name=card.name, card=card)
+        model = pipeline_model_id(card.name)  # the id names the same weights (at 5 digits)
+        return cls(make_detector(card.detector), embedder, model_id=str(model), calibration_name=card.name, card=card)
 
     # -- the three verbs -------------------------------------------------------------
     def detect(self, image: Any) -> Faces:

@@ -62,9 +62,10 @@ threshold_value = finite_float("--threshold")
 
 def pipeline_names() -> tuple[list[str], str]:
     """(every registered pipeline name, the default one), from the model registry."""
-    from ..models.catalog import DEFAULT_PIPELINE, PIPELINES
+    from ..models.catalog import DEFAULT_PIPELINE
+    from ..models.registry import pipeline_names as registered
 
-    return list(PIPELINES), DEFAULT_PIPELINE
+    return registered(), DEFAULT_PIPELINE
 
 
 def calibrated_rates() -> str:

@@ -30,7 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import InputError, ModelFileError, ShapeError
+from ..errors import InputError, ShapeError
+from ..models.card import ModelCard
 from ..types import Faces
 from .base import CropEmbedder, l2_normalise
 from .dwt import FACE_SIZE, face_crop, pixel_box
@@ -131,11 +132,14 @@ class DCTEmbedder(CropEmbedder):
     mirrorable = False  # the crop is a vector of region pixels
 
     def __init__(self, parts: tuple[str, ...] = PARTS, *, weights: dict[str, float] | None = None,
-                 n_global: int = N_GLOBAL, n_local: int = N_LOCAL, name: str | None = None) -> None:
-        try:
-            import scipy.fft  # noqa: F401  (optional dependency, extra "classical")
-        except ImportError:
-            raise ModelFileError("the DCT embedders need SciPy: pip install 'faceprint[classical]'") from None
+                 n_global: int = N_GLOBAL, n_local: int = N_LOCAL, name: str | None = None,
+                 variant: str | None = None, card: ModelCard | None = None) -> None:
+        """`variant` names one of `VARIANTS` (its parts); `card` is the registry's (its name)."""
+        if variant is not None:
+            if variant not in VARIANTS:
+                raise InputError(f"unknown DCT variant {variant!r}; known: {', '.join(VARIANTS)}")
+            parts = VARIANTS[variant]
+        name = card.name if card is not None else name
         unknown = [p for p in parts if p not in PARTS]
         if not parts or unknown:
             raise InputError(f"DCT parts must be among {', '.join(PARTS)}, got {parts!r}")

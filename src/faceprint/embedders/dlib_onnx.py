@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import DLIB_RESNET
 from ..models.files import locate
 from ..types import Faces
@@ -33,14 +34,13 @@ def ort_session(model: bytes, threads: int | None = None):
 
 
 class DlibResNetOnnxEmbedder(CropEmbedder):
-    name = "dlib-resnet"  # the same model as dlib's runtime: same embeddings, same id
-    dim = 128
-
-    def __init__(self, threads: int | None = None) -> None:
+    # The same model as dlib's runtime (the same card): same embeddings, same id.
+    def __init__(self, threads: int | None = None, *, card: ModelCard = DLIB_RESNET) -> None:
         from ..models.dlib_onnx import dlib_resnet_onnx_bytes
 
-        self._chips = DlibChips()
-        self._session = ort_session(dlib_resnet_onnx_bytes(locate(DLIB_RESNET.files[0])), threads)
+        self.name, self.dim = card.name, int(card.embedding_dim)
+        self._chips = DlibChips(card)
+        self._session = ort_session(dlib_resnet_onnx_bytes(locate(card.files[0])), threads)
 
     def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return self._chips(image, faces)

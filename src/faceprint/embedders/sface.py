@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ..align import ARCFACE_112, align_face
+from ..models.card import ModelCard
 from ..models.catalog import SFACE
 from ..models.files import locate
 from ..models.opencv_log import opencv_quiet
@@ -21,17 +22,15 @@ from .base import CropEmbedder, l2_normalise
 
 
 class SFaceEmbedder(CropEmbedder):
-    name = "sface"
-    dim = 128
-
-    def __init__(self) -> None:
-        graph = pruned_onnx_bytes(locate(SFACE.files[0]))
+    def __init__(self, *, card: ModelCard = SFACE) -> None:
+        self.name, self.dim, self.size = card.name, int(card.embedding_dim), tuple(card.input_size)
+        graph = pruned_onnx_bytes(locate(card.files[0]))
         with opencv_quiet():
             self._net = cv2.dnn.readNetFromONNX(np.frombuffer(graph, np.uint8))
         self._lock = threading.Lock()  # a cv2.dnn.Net is not safe to share between threads
 
     def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
-        return [align_face(image, lm, ARCFACE_112, (112, 112)) for lm in faces.landmarks]
+        return [align_face(image, lm, ARCFACE_112, self.size) for lm in faces.landmarks]
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:
         out = np.zeros((len(crops), self.dim), np.float32)

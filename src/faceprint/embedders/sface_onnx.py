@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import SFACE
 from ..models.files import locate
 from ..models.onnx_graph import pruned_onnx_bytes
@@ -18,14 +19,15 @@ from .sface import SFaceEmbedder
 
 
 class SFaceOnnxEmbedder(SFaceEmbedder):
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, *, card: ModelCard = SFACE) -> None:
         # SFaceEmbedder.__init__ is not called: it would load the OpenCV net this one replaces
         import onnx
 
         from ..models.onnx_fold import fold_constant_weights
         from .dlib_onnx import ort_session
 
-        model = onnx.load_from_string(pruned_onnx_bytes(locate(SFACE.files[0])))
+        self.name, self.dim, self.size = card.name, int(card.embedding_dim), tuple(card.input_size)
+        model = onnx.load_from_string(pruned_onnx_bytes(locate(card.files[0])))
         folded = fold_constant_weights(model, lambda b: ort_session(b, 1))
         self._session = ort_session(folded.SerializeToString(), threads)
         self._input = self._session.get_inputs()[0].name

@@ -112,11 +112,10 @@ class ComponentJob(ImageJob):
 
 
 def _width(key: str) -> int:
-    """A component's vector length: its embedder card's embedding_dim (128 if the card has none)."""
-    from ..models.catalog import MODELS
+    """A component's vector length: its embedder card's embedding_dim."""
+    from ..models.registry import EMBEDDERS
 
-    card = MODELS.get(key.split(">", 1)[1].split(":", 1)[0])
-    return (card.embedding_dim if card is not None else None) or 128
+    return int(EMBEDDERS[key.split(">", 1)[1].split(":", 1)[0]].embedding_dim)
 
 
 def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int | None = None,

@@ -79,11 +79,9 @@ class Enrollment:
 
 def pipeline_for(model_id: str) -> str | None:
     """The registered pipeline name whose embeddings carry `model_id`, if any."""
-    from ..models.catalog import PIPELINES
+    from ..models.registry import pipeline_of
 
-    # A fused pipeline's id also carries its fusion weights: "accurate/v1:...[w=...]".
-    return next((card.name for card in PIPELINES.values()
-                 if model_id == card.id or model_id.startswith(card.id + "[")), None)
+    return pipeline_of(model_id)
 
 
 def _pixels_digest(pixels: np.ndarray) -> str:

@@ -48,14 +48,9 @@ class IndexSummary:
 
 def model_id_of(pipeline: str) -> str:
     """The id `Analyzer.from_name(pipeline).model_id` will have, without loading a model."""
-    from .. import calibration
-    from ..models.registry import pipeline_card
+    from ..models.registry import pipeline_model_id
 
-    card = pipeline_card(pipeline)
-    if len(card.embedders) == 1:
-        return card.id
-    weights = calibration.fusion_weights(card.name, card.embedders)
-    return card.id + "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"
+    return str(pipeline_model_id(pipeline))
 
 
 def run_index(source: str, out: str | Path, engine: Engine, *, pipeline: str | None = None,
