@@ -15,12 +15,12 @@ import numpy as np
 from .errors import (FaceIndexError, FaceprintError, ImageError, ImageNotFoundError, ImageTooLargeError,
                      InputError, ModelFileError, ModelMismatchError, NoFaceError, ShapeError, UnknownModelError)
 from .calibration import DEFAULT_FMR
-from .types import Faces, Verdict
+from .types import Embedding, Faces, Verdict
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
+    "Analyzer", "Faces", "Verdict", "Embedding", "detect", "embed", "compare", "verify", "load_image", "__version__",
     "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
     "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
     "Gallery", "open_gallery", "analyze", "explain", "track",
@@ -60,10 +60,28 @@ def detect(image: Any, *, model: str | None = None) -> Faces:
 
 
 def embed(image: Any, *, model: str | None = None, face: int | None = None, face_rule: str = "largest"
-          ) -> np.ndarray:
+          ) -> Embedding:
     """The (D,) unit embedding of one face: `face` (index, largest first), else the one
-    `face_rule` picks ("largest", or "central" for centred crops)."""
-    return _analyzer(model).choose_face(image, face, face_rule).embedding
+    `face_rule` picks ("largest", or "central" for centred crops). It carries the id of the
+    model that made it (`.model`); `np.asarray(e)` is the bare vector."""
+    analyzer = _analyzer(model)
+    return Embedding(analyzer.choose_face(image, face, face_rule).embedding, analyzer.model_id)
+
+
+def compare(a: Embedding, b: Embedding, *, fmr: float = DEFAULT_FMR, threshold: float | None = None) -> Verdict:
+    """Verdict for two embeddings `faceprint.embed` made, with their pipeline's threshold for
+    `fmr`; embeddings of two different models are refused (ModelMismatchError)."""
+    from .calibration import Threshold
+    from .models.registry import pipeline_of
+    from .types import same_model
+
+    made_by = same_model(a, b)  # no model is loaded: the ids and the calibration say it all
+    if made_by is None:
+        raise InputError("compare needs embeddings that carry their model id (from faceprint.embed); "
+                         "for bare vectors use Analyzer.compare")
+    t = Threshold.resolve(pipeline_of(made_by), fmr, threshold, model=made_by)
+    sim = float(np.dot(np.asarray(a, np.float32), np.asarray(b, np.float32)))
+    return Verdict(sim >= t.value, sim, t.value, t.fmr, made_by)
 
 
 def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = DEFAULT_FMR, threshold: float | None = None,

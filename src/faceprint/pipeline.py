@@ -13,7 +13,7 @@ from .embedders.base import Embedder
 from .errors import FaceIndexError, ModelMismatchError, NoFaceError
 from .image import load_image
 from .models.card import ModelId, PipelineCard
-from .types import Faces, Verdict
+from .types import Faces, Verdict, same_model
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Analyzer:
                 threshold: float | calibration.Threshold | None = None, model_a: str | None = None,
                 model_b: str | None = None) -> Verdict:
         """Verdict for two embeddings of this pipeline (refuses embeddings of another model)."""
-        for m in (model_a, model_b):
+        for m in (model_a, model_b, same_model(a, b)):  # typed embeddings say their model themselves
             if m is not None and m != self.model_id:
                 raise ModelMismatchError(f"embedding made by {m!r} cannot be compared with {self.model_id!r}")
         t = self.threshold(fmr, threshold)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..calibration import DEFAULT_FMR, Threshold
 from ..errors import DuplicateError, FaceprintError, GalleryError, InputError, ModelMismatchError, NoFaceError
+from ..types import same_model
 from .store import FORMAT, GalleryMeta, IdentityInfo, NewIdentity, NewTemplate, Store, as_vectors, check_name, now
 
 
@@ -212,6 +213,7 @@ class Gallery:
                        metadata: dict[str, Any] | None = None, append: bool = False,
                        preprocessing: dict[str, Any] | None = None) -> Enrollment:
         """Enroll templates computed elsewhere; `model` is the id of the model that made them."""
+        model = same_model(vectors, model=model)  # a typed Embedding of another model is refused
         name = check_name(name)
         meta = self.store.meta()
         if meta is not None:
@@ -259,7 +261,7 @@ class Gallery:
     def identify_vectors(self, probes: Any, *, model: str, top: int = 1, fmr: float = DEFAULT_FMR,
                          threshold: float | Threshold | None = None) -> list[Identification]:
         """One answer per probe row (templates of `model`)."""
-        meta = self._check_model(model)
+        meta = self._check_model(same_model(probes, model=model))
         if not isinstance(top, (int, np.integer)) or isinstance(top, bool) or top < 1:
             raise InputError(f"top must be a positive integer, got {top!r}")
         th = self.threshold(fmr, threshold)  # an uncalibrated FMR fails before any search
