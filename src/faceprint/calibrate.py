@@ -48,6 +48,11 @@ def calibration_images(lfw: Path) -> tuple[list[str], np.ndarray]:
     with open(lfw / "pairs_devtest.csv", newline="") as f:
         for row in csv.DictReader(f):
             held_out.update(Path(row[k]).parent.name for k in ("path_a", "path_b"))
+    return lfw_without(lfw, held_out)
+
+
+def lfw_without(lfw: Path, held_out: set[str]) -> tuple[list[str], np.ndarray]:
+    """The paths and identities of LFW's labels.csv, without the people in `held_out`."""
     paths, ids = [], []
     with open(lfw / "labels.csv", newline="") as f:
         for row in csv.DictReader(f):

@@ -61,14 +61,9 @@ def read_sets(lfw: Path) -> tuple[tuple[list[str], np.ndarray], tuple[list[str],
         rows = list(csv.DictReader(f))
     ev_paths = [str(lfw / r["path"]) for r in rows]
     ev_ids = np.array([r["identity"] for r in rows])
-    held = set(ev_ids.tolist())
-    fit_paths, fit_ids = [], []
-    with open(lfw / "labels.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            if r["identity"] not in held:
-                fit_paths.append(str(lfw / r["path"]))
-                fit_ids.append(r["identity"])
-    return (fit_paths, np.array(fit_ids)), (ev_paths, ev_ids)
+    from ..calibrate import lfw_without
+
+    return lfw_without(lfw, set(ev_ids.tolist())), (ev_paths, ev_ids)
 
 
 def lfw_vectors(paths: list[str], pipeline: str, workers: int | None = None) -> np.ndarray:

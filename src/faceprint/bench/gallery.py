@@ -51,11 +51,6 @@ def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
-def _rss_gb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 3
-
-
 def _lat(fn, probes: np.ndarray, batch: int, rounds: int) -> tuple[float, float]:
     """(p50, p99) milliseconds of fn(probes[i:i+batch]) over `rounds` calls."""
     times = []

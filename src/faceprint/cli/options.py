@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Callable
+from typing import Any, Callable
 
 
 def int_at_least(minimum: int, what: str = "value") -> Callable[[str], int]:
@@ -107,3 +107,19 @@ def add_fmr(parser: argparse.ArgumentParser, what: str = "the threshold is calib
 def add_threshold(parser: argparse.ArgumentParser,
                   help_: str = "use this similarity threshold instead (no FMR is claimed)") -> None:
     parser.add_argument("--threshold", type=threshold_value, default=None, help=help_)
+
+
+def add_image_command(sub: Any, name: str, help_: str, func: Callable[[argparse.Namespace], int], *,
+                      description: str | None = None, images: str | int = "+", model_purpose: str = "",
+                      json_help: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand that runs a pipeline on IMAGE files: its parser with --model, --json and the
+    IMAGE arguments declared the one way (the command adds its own options to what it returns)."""
+    p = sub.add_parser(name, help=help_, description=description or help_)
+    p.set_defaults(func=func)
+    add_model(p, purpose=model_purpose)
+    if json_help is None:
+        add_json(p)
+    else:
+        add_json(p, json_help)
+    p.add_argument("images", nargs=images, metavar="IMAGE")
+    return p

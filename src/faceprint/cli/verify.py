@@ -11,19 +11,15 @@ from typing import Any
 from ..errors import FaceprintError, InputError
 from ..types import FACE_RULES
 from . import exits
-from .options import add_fmr, add_json, add_model, add_threshold, face_index
+from .options import add_fmr, add_image_command, add_threshold, face_index
 from .output import Batch, emit
 
 PAIR_COLUMNS = ("path_a", "path_b")
 
 
 def register(sub: Any) -> None:
-    help_ = "are two faces the same person? (or every row of --pairs)"
-    p = sub.add_parser("verify", help=help_, description=help_)
-    p.set_defaults(func=cmd_verify)
-    add_model(p)
-    add_json(p)
-    p.add_argument("images", nargs="*", metavar="IMAGE")
+    p = add_image_command(sub, "verify", "are two faces the same person? (or every row of --pairs)", cmd_verify,
+                          images="*")
     p.add_argument("--pairs", metavar="CSV", help="CSV with columns path_a,path_b[,same]; every row is answered")
     p.add_argument("--root", metavar="DIR", help="folder the --pairs paths are relative to (default: the CSV's)")
     add_fmr(p)
