@@ -144,3 +144,23 @@ def test_faces_of_several_images_embed_in_one_call(tmp_path, astronaut, camerama
     assert single.keys() == batched.keys()
     for k in single:
         np.testing.assert_allclose(batched[k], single[k], atol=1e-6, err_msg=k)
+
+
+def test_cluster_photos_batched_across_images_match(tmp_path, astronaut, cameraman):
+    """`faceprint cluster`'s photo job fed several photos at a time embeds all their faces in
+    one call and gives what it gives photo by photo; an unreadable photo fails alone."""
+    from faceprint.cluster.batch import process
+    from faceprint.image import save_image
+
+    grey = np.stack([cameraman] * 3, -1)
+    for i, im in enumerate([astronaut, grey, np.ascontiguousarray(astronaut[::2, ::2])]):
+        save_image(im, tmp_path / f"{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    files = ["0.png", "broken.png", "1.png", "2.png"]
+    one = process(tmp_path, files, "fast", workers=1, cache=None, progress=False)
+    many = process(tmp_path, files, "fast", workers=1, cache=None, progress=False, batch=4)
+    assert [r.error is None for r in many] == [True, False, True, True] == [r.error is None for r in one]
+    for a, b in zip(one, many):
+        if a.faces is not None:
+            assert len(a.faces) == len(b.faces) > 0
+            np.testing.assert_allclose(b.faces.embeddings, a.faces.embeddings, atol=1e-6)

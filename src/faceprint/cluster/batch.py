@@ -157,8 +157,36 @@ class PhotoJob(ImageJob):
             faces = self._analyzer.analyze(image)
         except FaceprintError as e:
             return dict.fromkeys(self.fields, encode_result(None, (), str(e)))
-        thumbs = [face_thumbnail(image, b) for b in faces.boxes]
-        return dict.fromkeys(self.fields, encode_result(faces, thumbs, None))
+        return dict.fromkeys(self.fields, encode_result(faces, [face_thumbnail(image, b) for b in faces.boxes], None))
+
+    def run_many(self, tasks: Sequence[tuple[str, frozenset[str]]]) -> list[dict[str, bytes]]:
+        """Several photos (`process(batch=N)`): the faces of all of them go to the embedder in one
+        `embed_crops` call. A photo that cannot be read fails alone; should the shared call fail,
+        the photos are redone one by one so that only the bad one fails."""
+        if len(tasks) == 1:
+            return [self.run(*tasks[0])]
+        an = self._analyzer
+        photos: dict[int, tuple[np.ndarray, Faces, list]] = {}
+        out: list[dict[str, bytes] | None] = [None] * len(tasks)
+        for k, (source, _) in enumerate(tasks):
+            try:
+                image = read_photo(source)
+                faces = an.detector.detect(image)
+                photos[k] = (image, faces, an.embedder.crop(image, faces) if len(faces) else [])
+            except FaceprintError as e:
+                out[k] = dict.fromkeys(self.fields, encode_result(None, (), str(e)))
+        try:
+            rows = an.embedder.embed_crops([c for _, _, crops in photos.values() for c in crops])
+        except FaceprintError:
+            return [self.run(*t) for t in tasks]
+        at = 0
+        for k, (image, faces, crops) in photos.items():
+            if len(faces):
+                faces = faces.with_embeddings(rows[at:at + len(crops)], an.model_id)
+                at += len(crops)
+            out[k] = dict.fromkeys(self.fields, encode_result(faces, [face_thumbnail(image, b) for b in faces.boxes],
+                                                              None))
+        return out  # type: ignore[return-value]
 
 
 # -- the batch ---------------------------------------------------------------------------
@@ -169,10 +197,10 @@ def results_cache() -> Cache:
 
 
 def process(root: str | os.PathLike[str], files: Sequence[str], pipeline: str, *, workers: int | None = None,
-            cache: Cache | None = None, progress: bool = True) -> list[PhotoResult]:
+            cache: Cache | None = None, progress: bool = True, batch: int = 1) -> list[PhotoResult]:
     """One `PhotoResult` per file of `files` (paths relative to `root`), in the same order."""
     job = PhotoJob(pipeline)
     items = map_images(job, [str(Path(root) / f) for f in files], workers=workers, cache=cache, codec=BYTES,
-                       desc="faces", progress=progress)
+                       desc="faces", progress=progress, batch=batch)
     return [decode_result(f, item.digest, item.values[job.fields[0]], cached=item.cached)
             for f, item in zip(files, items)]
