@@ -14,12 +14,13 @@ import numpy as np
 
 from .errors import (FaceIndexError, FaceprintError, ImageError, ImageNotFoundError, ImageTooLargeError,
                      InputError, ModelFileError, ModelMismatchError, NoFaceError, ShapeError, UnknownModelError)
-from .types import Faces, Verdict
+from .calibration import DEFAULT_FMR
+from .types import Embedding, Faces, Verdict
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Analyzer", "Faces", "Verdict", "detect", "embed", "verify", "load_image", "__version__",
+    "Analyzer", "Faces", "Verdict", "Embedding", "detect", "embed", "compare", "verify", "load_image", "__version__",
     "FaceprintError", "ImageError", "ImageNotFoundError", "ImageTooLargeError", "InputError", "ModelFileError",
     "ModelMismatchError", "NoFaceError", "ShapeError", "UnknownModelError", "FaceIndexError",
     "Gallery", "open_gallery", "analyze", "explain", "track",
@@ -60,13 +61,31 @@ def detect(image: Any, *, model: str | None = None) -> Faces:
 
 
 def embed(image: Any, *, model: str | None = None, face: int | None = None, face_rule: str = "largest"
-          ) -> np.ndarray:
+          ) -> Embedding:
     """The (D,) unit embedding of one face: `face` (index, largest first), else the one
-    `face_rule` picks ("largest", or "central" for centred crops)."""
-    return _analyzer(model).choose_face(image, face, face_rule).embedding
+    `face_rule` picks ("largest", or "central" for centred crops). It carries the id of the
+    model that made it (`.model`); `np.asarray(e)` is the bare vector."""
+    analyzer = _analyzer(model)
+    return Embedding(analyzer.choose_face(image, face, face_rule).embedding, analyzer.model_id)
 
 
-def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, threshold: float | None = None,
+def compare(a: Embedding, b: Embedding, *, fmr: float = DEFAULT_FMR, threshold: float | None = None) -> Verdict:
+    """Verdict for two embeddings `faceprint.embed` made, with their pipeline's threshold for
+    `fmr`; embeddings of two different models are refused (ModelMismatchError)."""
+    from .calibration import Threshold
+    from .models.registry import pipeline_of
+    from .types import same_model
+
+    made_by = same_model(a, b)  # no model is loaded: the ids and the calibration say it all
+    if made_by is None:
+        raise InputError("compare needs embeddings that carry their model id (from faceprint.embed); "
+                         "for bare vectors use Analyzer.compare")
+    t = Threshold.resolve(pipeline_of(made_by), fmr, threshold, model=made_by)
+    sim = float(np.dot(np.asarray(a, np.float32), np.asarray(b, np.float32)))
+    return Verdict(sim >= t.value, sim, t.value, t.fmr, made_by)
+
+
+def verify(a: Any, b: Any, *, model: str | None = None, fmr: float = DEFAULT_FMR, threshold: float | None = None,
            face_rule: str = "largest") -> Verdict:
     """Whether the faces of `a` and `b` (the largest, or per `face_rule`) are the same person,
     at the threshold calibrated for `fmr`."""
@@ -84,7 +103,7 @@ def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
     return analysis_for(_analyzer(model), validate.extras(extras))(image)
 
 
-def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face_rule: str = "largest") -> Any:
+def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = DEFAULT_FMR, face_rule: str = "largest") -> Any:
     """Why the faces of `a` and `b` match or not: an `Explanation` with the verdict, maps of
     where they look alike and where they differ, per-region shares and a sentence.
     `.to_dict()` is JSON-ready; `faceprint.explainers.render.render(e)` draws it (docs/explain.md)."""
@@ -94,7 +113,7 @@ def explain(a: Any, b: Any, *, model: str | None = None, fmr: float = 1e-3, face
 
 
 def track(source: Any, *, model: str | None = None, gallery: Any = None, every: int | None = None,
-          fmr: float = 1e-3, **options: Any) -> Any:
+          fmr: float = DEFAULT_FMR, **options: Any) -> Any:
     """Faces tracked through a video (file, camera index or stream URL), one identity per track.
 
     Iterate the returned run for one `FrameResult` per frame, then read `.summary` (tracks and

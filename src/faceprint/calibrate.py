@@ -1,6 +1,9 @@
-"""Measure each pipeline's thresholds for FMR 1e-2, 1e-3, 1e-4 and write `models/calibration.json`.
+"""Measure each pipeline's thresholds for the calibrated FMRs and write `models/calibration.json`.
 
-    python -m faceprint.calibrate --data ../shared/data
+    python -m faceprint.calibrate --data ../shared/data [--fmr 1e-2 --fmr 1e-3 --fmr 1e-4]
+
+The rates are those the shipped file has (1e-2, 1e-3, 1e-4), unless --fmr names others:
+every other part of faceprint reads the list from the file (`calibration.calibrated_rates`).
 
 Data: the LFW deep-funneled images in `<data>/lfw_deepfunneled` (labels.csv), minus every
 identity that appears in the official View 1 test pairs (`pairs_devtest.csv`): those pairs
@@ -21,16 +24,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from .cache import VectorCache
+from .cache import Cache
 from .evaluate.components import extract, pipeline_vectors
 from .evaluate.verification import fnmr_at_threshold, threshold_at_fmr
 from .models.catalog import PIPELINES
 from .models.card import PipelineCard
 
-FMRS = (1e-2, 1e-3, 1e-4)
 OUT = Path(__file__).parent / "models" / "calibration.json"
 
 
@@ -45,6 +48,11 @@ def calibration_images(lfw: Path) -> tuple[list[str], np.ndarray]:
     with open(lfw / "pairs_devtest.csv", newline="") as f:
         for row in csv.DictReader(f):
             held_out.update(Path(row[k]).parent.name for k in ("path_a", "path_b"))
+    return lfw_without(lfw, held_out)
+
+
+def lfw_without(lfw: Path, held_out: set[str]) -> tuple[list[str], np.ndarray]:
+    """The paths and identities of LFW's labels.csv, without the people in `held_out`."""
     paths, ids = [], []
     with open(lfw / "labels.csv", newline="") as f:
         for row in csv.DictReader(f):
@@ -79,10 +87,15 @@ def fusion_weights(card: PipelineCard, comps: dict[str, np.ndarray], ids: np.nda
     return weights
 
 
-def calibrate(data: Path, workers: int | None = None) -> dict:
+def calibrate(data: Path, workers: int | None = None, fmrs: Sequence[float] | None = None) -> dict:
+    from .calibration import calibrated_rates
+
+    fmrs = tuple(fmrs) if fmrs else calibrated_rates()
+    if not fmrs:
+        raise SystemExit("no false-match rates to calibrate: pass --fmr")
     lfw = data / "lfw_deepfunneled"
     paths, ids = calibration_images(lfw)
-    comps = extract(paths, PIPELINES.values(), workers=workers, cache=VectorCache())
+    comps = extract(paths, PIPELINES.values(), workers=workers, cache=Cache())
     result: dict = {
         "data": "LFW deep-funneled (labels.csv) without the identities of the View 1 test pairs "
                 "(pairs_devtest.csv); all different-identity pairs as impostors, all same-identity pairs as genuine",
@@ -97,7 +110,7 @@ def calibrate(data: Path, workers: int | None = None) -> dict:
         weights = fusion_weights(card, comps, ids) if len(card.embedders) > 1 else None
         vectors = pipeline_vectors(card, comps, weights)
         gen, imp = pair_scores(vectors, ids)
-        thresholds = {f"{r:g}": threshold_at_fmr(imp, r) for r in FMRS}
+        thresholds = {f"{r:g}": threshold_at_fmr(imp, r) for r in fmrs}
         record = {
             "id": card.id,
             "thresholds": thresholds,
@@ -120,11 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=default_data_dir())
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--fmr", type=float, action="append", default=None,
+                        help="a false-match rate to calibrate (repeatable; default: those the shipped file has)")
     args = parser.parse_args(argv)
     if not (args.data / "lfw_deepfunneled" / "labels.csv").is_file():
         print(f"no LFW data under {args.data} (set --data or FACEPRINT_DATA)", file=sys.stderr)
         return 2
-    result = calibrate(args.data, args.workers)
+    result = calibrate(args.data, args.workers, args.fmr)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -10,10 +10,10 @@ import numpy as np
 from . import calibration, validate
 from .detectors.base import Detector
 from .embedders.base import Embedder
-from .errors import FaceIndexError, InputError, ModelMismatchError, NoFaceError
+from .errors import FaceIndexError, ModelMismatchError, NoFaceError
 from .image import load_image
-from .models.card import PipelineCard
-from .types import Faces, Verdict
+from .models.card import ModelId, PipelineCard
+from .types import Faces, Verdict, same_model
 
 
 @dataclass(frozen=True)
@@ -48,25 +48,20 @@ class Analyzer:
         self.embedder = embedder
         self.card = card
         self.model_id = model_id or f"custom:{detector.name}>{embedder.name}"
+        self.model = ModelId.parse(self.model_id)  # structured (None for a custom pipeline)
         self.calibration_name = calibration_name
 
     @classmethod
     def from_name(cls, name: str | None = None) -> "Analyzer":
-        from .embedders.fusion import FusionEmbedder
+        from .embedders.base import compose
         from .models.catalog import DEFAULT_PIPELINE
-        from .models.registry import make_detector, make_embedder, pipeline_card
+        from .models.registry import make_detector, make_embedder, pipeline_card, pipeline_model_id
 
         card = pipeline_card(name or DEFAULT_PIPELINE)
-        parts = [make_embedder(e, flip=card.flip) for e in card.embedders]
-        model_id = card.id
-        if len(parts) == 1:
-            embedder = parts[0]
-        else:
-            weights = calibration.fusion_weights(card.name, card.embedders)
-            embedder = FusionEmbedder(parts, weights)
-            # The weights shape the vectors: templates made with other weights must not mix.
-            model_id += "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"
-        return cls(make_detector(card.detector), embedder, model_id=model_id, calibration_name=card.name, card=card)
+        weights = calibration.fusion_weights(card.name, card.embedders)  # full precision: they shape the vectors
+        embedder = compose(card.embedders, card.flip, make_embedder, weights)
+        model = pipeline_model_id(card.name)  # the id names the same weights (at 5 digits)
+        return cls(make_detector(card.detector), embedder, model_id=str(model), calibration_name=card.name, card=card)
 
     # -- the three verbs -------------------------------------------------------------
     def detect(self, image: Any) -> Faces:
@@ -95,32 +90,31 @@ class Analyzer:
                                  f"(indices 0..{len(faces) - 1}, largest first)")
         return FaceChoice(face, len(faces), "requested", faces)
 
-    def threshold(self, fmr: float) -> float:
-        fmr = validate.fmr(fmr)
-        if self.calibration_name is None:
-            raise InputError(f"{self.model_id} has no calibrated thresholds; pass threshold=")
-        return calibration.threshold_for(self.calibration_name, fmr)
+    def threshold(self, fmr: float = calibration.DEFAULT_FMR,
+                  threshold: float | calibration.Threshold | None = None) -> calibration.Threshold:
+        """The `Threshold` to decide with: `threshold` if given, else this pipeline's for `fmr`."""
+        return calibration.Threshold.resolve(self.calibration_name, fmr, threshold, model=self.model_id)
 
     def compare(self, a: np.ndarray, b: np.ndarray, *, fmr: float = calibration.DEFAULT_FMR,
-                threshold: float | None = None, model_a: str | None = None, model_b: str | None = None) -> Verdict:
+                threshold: float | calibration.Threshold | None = None, model_a: str | None = None,
+                model_b: str | None = None) -> Verdict:
         """Verdict for two embeddings of this pipeline (refuses embeddings of another model)."""
-        for m in (model_a, model_b):
+        for m in (model_a, model_b, same_model(a, b)):  # typed embeddings say their model themselves
             if m is not None and m != self.model_id:
                 raise ModelMismatchError(f"embedding made by {m!r} cannot be compared with {self.model_id!r}")
         va, vb = validate.embedding_pair(a, b)
-        threshold = validate.threshold(threshold)
-        t = self.threshold(fmr) if threshold is None else threshold
+        t = self.threshold(fmr, threshold)
         sim = float(np.dot(va, vb))
-        # A hand-given threshold has no measured false-match rate: say so with None.
-        return Verdict(sim >= t, sim, t, fmr if threshold is None else None, self.model_id)
+        # A hand-given threshold has no measured false-match rate: t.fmr is None.
+        return Verdict(sim >= t.value, sim, t.value, t.fmr, self.model_id)
 
-    def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+    def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
+               threshold: float | calibration.Threshold | None = None,
                face_a: int | None = None, face_b: int | None = None, rule: str = "largest"
                ) -> tuple[Verdict, FaceChoice, FaceChoice]:
         """Are the faces in images `a` and `b` the same person? Also says which faces were used."""
-        threshold, rule = validate.threshold(threshold), validate.face_rule(rule)
+        rule = validate.face_rule(rule)
         face_a, face_b = validate.face(face_a, "face_a"), validate.face(face_b, "face_b")
-        if threshold is None:
-            self.threshold(fmr)  # an uncalibrated rate fails before any model work
+        t = self.threshold(fmr, threshold)  # resolved once: an uncalibrated rate fails before any model work
         ca, cb = self.choose_face(a, face_a, rule), self.choose_face(b, face_b, rule)
-        return self.compare(ca.embedding, cb.embedding, fmr=fmr, threshold=threshold), ca, cb
+        return self.compare(ca.embedding, cb.embedding, threshold=t), ca, cb

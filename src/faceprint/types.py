@@ -158,3 +158,67 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         return {"same": self.same, "similarity": round(self.similarity, 6), "threshold": round(self.threshold, 6),
                 "fmr": self.fmr, "model": self.model}
+
+
+class Embedding(np.ndarray):
+    """A float32 embedding (D,) or rows of them (N, D) that knows which model made it.
+
+    `faceprint.embed` returns one. It is an ndarray (`np.asarray(e)` is the plain vector,
+    `e.vector` too), with `model`, the id of the pipeline that made it. Any arithmetic or
+    numpy function over embeddings of two different models (`a @ b`, `np.dot(a, b)`,
+    `np.stack`, `Analyzer.compare`, a gallery search) raises `ModelMismatchError`: their
+    similarity would be a number without meaning. Results of arithmetic are plain arrays;
+    slices keep the model.
+    """
+
+    model: str
+
+    def __new__(cls, vector: Any, model: str) -> "Embedding":
+        if not isinstance(model, str) or not model:
+            raise InputError(f"an Embedding needs the id of the model that made it, got {model!r}")
+        obj = np.asarray(vector, np.float32).view(cls)
+        obj.model = model
+        return obj
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.model = getattr(obj, "model", "")  # views and slices keep their model
+
+    @property
+    def vector(self) -> np.ndarray:
+        return self.view(np.ndarray)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        same_model(*inputs, *kwargs.get("out", ()))
+        if "out" in kwargs:
+            kwargs["out"] = tuple(_plain(o) for o in kwargs["out"])
+        return getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        flat = [y for x in args for y in (x if isinstance(x, (list, tuple)) else (x,))]
+        same_model(*flat, *kwargs.values())
+        unwrap = lambda x: [_plain(y) for y in x] if isinstance(x, (list, tuple)) else _plain(x)  # noqa: E731
+        return func(*(unwrap(a) for a in args), **{k: unwrap(v) for k, v in kwargs.items()})
+
+    def __reduce__(self) -> Any:
+        return (Embedding, (self.vector.copy(), self.model))
+
+    def __repr__(self) -> str:
+        return f"Embedding({np.array2string(self.vector, threshold=8)}, model={self.model!r})"
+
+
+def _plain(x: Any) -> Any:
+    return x.view(np.ndarray) if isinstance(x, Embedding) else x
+
+
+def same_model(*values: Any, model: str | None = None) -> str | None:
+    """The model of the `Embedding`s among `values` (and `model`, when given); raises
+    `ModelMismatchError` when they name two different models."""
+    from .errors import ModelMismatchError
+
+    models = {v.model for v in values if isinstance(v, Embedding) and v.model}
+    if model:
+        models.add(model)
+    if len(models) > 1:
+        raise ModelMismatchError("embeddings of different models cannot be compared: "
+                                 + " vs ".join(repr(m) for m in sorted(models)))
+    return next(iter(models), None)

@@ -80,7 +80,7 @@ def test_lfw_quality_discard_beats_random(shared_data):
     with a cold cache (as in CI) only folds 1-4 (2,400 pairs, 3,074 images: about 3 minutes on 2 cores).
     """
     from faceprint.bench.quality import lfw_evd
-    from faceprint.cache import VectorCache, default_cache_dir, file_digest
+    from faceprint.cache import Cache, default_cache_dir, file_digest
     from faceprint.bench.verification import read_pairs
     from faceprint.evaluate.components import CACHE_VERSION
     from faceprint.evaluate.quality_evd import MEASURES_CACHE_VERSION
@@ -88,8 +88,8 @@ def test_lfw_quality_discard_beats_random(shared_data):
     lfw = shared_data / "lfw_deepfunneled"
     a, b, _, _ = read_pairs(lfw)
     digests = [file_digest(p) for p in sorted(set(a) | set(b))]
-    warm = (len(VectorCache().get_many(f"{CACHE_VERSION}:yunet>sface", digests)) == len(digests)
-            and len(VectorCache(default_cache_dir() / "quality.sqlite").get_many(
+    warm = (len(Cache().get_many(f"{CACHE_VERSION}:yunet>sface", digests)) == len(digests)
+            and len(Cache(default_cache_dir() / "quality.sqlite").get_many(
                 f"{MEASURES_CACHE_VERSION}:yunet>sface", digests)) == len(digests))
     res = lfw_evd(lfw, "fast", None if warm else [1, 2, 3, 4], repeats=400, progress=False)
     for row in res["table"]["quality"]:

@@ -54,7 +54,13 @@ class _Embedder:
     def __init__(self, stable: bool) -> None:
         self.stable = stable
 
-    def crops(self, image, faces):
+    def networks(self):
+        return [self]
+
+    def mirror(self, crops):
+        return [c[:, ::-1] for c in crops]
+
+    def crop(self, image, faces):
         from faceprint.align import align_face
         return [align_face(image, lm) for lm in faces.landmarks]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pywt = pytest.importorskip("pywt", reason="the classical backends need the extra 'classical' (PyWavelets)")
+import pywt
 
 from faceprint.embedders.dwt import FACE_SIZE, DWTEmbedder, dwt_dim, face_crop  # noqa: E402
 from faceprint.errors import InputError  # noqa: E402

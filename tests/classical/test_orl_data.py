@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("pywt", reason="the classical backends need the extra 'classical' (PyWavelets)")
-
 from faceprint.bench.classical import (  # noqa: E402
     IDENT_KS, classical_features, orl_identification, read_pairs, systems, verification_accuracy)
 

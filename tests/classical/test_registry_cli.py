@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("pywt", reason="the classical backends need the extra 'classical' (PyWavelets)")
 
 from faceprint.cli import main  # noqa: E402
 from faceprint.evaluate.components import _width  # noqa: E402

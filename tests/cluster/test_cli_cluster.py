@@ -168,12 +168,11 @@ def test_unknown_cluster_and_bad_name_are_usage_errors(clustered, photo_folder, 
 
 
 def test_resumable_only_new_photos_are_processed(photo_folder, tmp_path, isolated_cache):
-    from faceprint.cache import BlobCache
     from faceprint.cluster import batch
 
     photos = tmp_path / "photos"
     shutil.copytree(photo_folder, photos)
-    cache = BlobCache()
+    cache = batch.results_cache()
     first = batch.process(photos, batch.walk(photos), PIPELINE, workers=2, cache=cache, progress=False)
     assert not any(r.cached for r in first)
     shutil.copy(photos / "camera.JPEG", photos / "copy of camera.jpg")  # same content, new name

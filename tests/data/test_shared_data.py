@@ -13,7 +13,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from faceprint.cache import VectorCache
+from faceprint.cache import Cache
 from faceprint.calibration import threshold_for
 from faceprint.evaluate.components import extract, pipeline_vectors
 from faceprint.evaluate.detection import average_precision, match_detections
@@ -28,7 +28,7 @@ def devtest(shared_data):
     images = sorted({r[k] for r in rows for k in ("path_a", "path_b")})
     index = {p: i for i, p in enumerate(images)}
     cards = [PIPELINES["accurate"], PIPELINES["fast"]]
-    comps = extract([str(lfw / p) for p in images], cards, workers=2, cache=VectorCache(), progress=False)
+    comps = extract([str(lfw / p) for p in images], cards, workers=2, cache=Cache(), progress=False)
     ia = np.array([index[r["path_a"]] for r in rows])
     ib = np.array([index[r["path_b"]] for r in rows])
     same = np.array([r["same"] == "1" for r in rows])

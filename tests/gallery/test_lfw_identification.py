@@ -14,7 +14,7 @@ import csv
 import numpy as np
 import pytest
 
-from faceprint.cache import VectorCache
+from faceprint.cache import Cache
 from faceprint.evaluate.components import extract, pipeline_vectors
 from faceprint.evaluate.identification import cmc, open_set
 from faceprint.gallery import open_gallery
@@ -39,7 +39,7 @@ def test_lfw_min20_rank1_and_fnir_at_fpir_001(shared_data, tmp_path):
 
     card = PIPELINES["fast"]
     all_rows = gallery_rows + mated_rows + non_mated_rows
-    comps = extract([str(lfw / r["path"]) for r in all_rows], [card], workers=2, cache=VectorCache(),
+    comps = extract([str(lfw / r["path"]) for r in all_rows], [card], workers=2, cache=Cache(),
                     progress=False)
     vectors = pipeline_vectors(card, comps)
     found = ~np.isnan(vectors[:, 0])

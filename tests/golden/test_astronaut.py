@@ -35,7 +35,7 @@ def test_same_person_after_flip_and_rescale_different_from_cameraman(name, astro
     from faceprint.pipeline import Analyzer
 
     analyzer = Analyzer.from_name(name)
-    t = analyzer.threshold(1e-3)
+    t = analyzer.threshold(1e-3).value
     ref = analyzer.choose_face(astronaut).embedding
     variants = [astronaut[:, ::-1], astronaut[::2, ::2]]
     if name == "dlib":
@@ -78,6 +78,7 @@ def test_no_face_is_a_typed_error(fast):
 
 def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
     """The calibration and benchmark path (components) equals what users get (Analyzer)."""
+    from faceprint.calibration import fusion_weights
     from faceprint.evaluate import components
     from faceprint.image import save_image
     from faceprint.models.catalog import PIPELINES
@@ -85,13 +86,10 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
 
     path = tmp_path / "a.png"
     save_image(astronaut, path)
-    need = components.components_for(PIPELINES.values())
-    components._init_worker(need)
-    _, vals = components._extract_one((str(path), frozenset(components.component_keys(need))))
-    comps = {k: v[None] for k, v in vals.items()}
+    comps = components.extract([str(path)], PIPELINES.values(), workers=1, cache=None, progress=False)
     for name, card in PIPELINES.items():
         analyzer = Analyzer.from_name(name)
-        weights = getattr(analyzer.embedder, "weights", None)
+        weights = fusion_weights(card.name, card.embedders)
         rebuilt = components.pipeline_vectors(card, comps, weights)[0]
         np.testing.assert_allclose(rebuilt, analyzer.analyze(path).embeddings[0], atol=1e-5, err_msg=name)
 
@@ -99,7 +97,7 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
 def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, cameraman, fast):
     """A big face in a corner and a small one in the middle: the rules pick different faces,
     and the cached component path agrees with what `Analyzer` answers for each rule."""
-    from faceprint.cache import VectorCache
+    from faceprint.cache import Cache
     from faceprint.evaluate.components import extract
     from faceprint.image import save_image
     from faceprint.models.catalog import PIPELINES
@@ -109,9 +107,60 @@ def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, camer
     canvas[330:586, 330:586] = np.stack([cameraman[::2, ::2]] * 3, -1)
     path = tmp_path / "two.png"
     save_image(canvas, path)
-    cache = VectorCache(tmp_path / "cache.sqlite")
+    cache = Cache(tmp_path / "cache.sqlite")
     for rule in ("largest", "central"):
         comps = extract([str(path)], [PIPELINES["fast"]], workers=1, cache=cache, progress=False, face_rule=rule)
         choice = fast.choose_face(path, rule=rule)
         assert choice.index == (0 if rule == "largest" else 1) and choice.count == 2
         np.testing.assert_allclose(comps["yunet>sface"][0], choice.embedding, atol=1e-5, err_msg=rule)
+
+
+def test_faces_of_several_images_embed_in_one_call(tmp_path, astronaut, cameraman):
+    """The embedder contract batches across images: one `embed_crops` over the crops of
+    several photos gives each photo's own embeddings, and the components job fed several
+    images at a time (map_images' batch) gives what it gives one image at a time."""
+    from faceprint.evaluate.components import extract
+    from faceprint.image import save_image
+    from faceprint.models.catalog import PIPELINES
+    from faceprint.pipeline import Analyzer
+
+    grey = np.stack([cameraman] * 3, -1)
+    images = [astronaut, np.ascontiguousarray(astronaut[:, ::-1]), np.ascontiguousarray(astronaut[::2, ::2]), grey]
+    names = ("fast", "accurate", "dlib")
+    for name in names:
+        an = Analyzer.from_name(name)
+        faces = [an.detector.detect(im) for im in images]
+        one_by_one = np.concatenate([an.embedder.embed(im, f) for im, f in zip(images, faces) if len(f)])
+        crops = [c for im, f in zip(images, faces) for c in an.embedder.crop(im, f)]
+        assert len(crops) >= 3, name
+        np.testing.assert_allclose(an.embedder.embed_crops(crops), one_by_one, atol=1e-6, err_msg=name)
+    paths = []
+    for i, im in enumerate(images):
+        paths.append(str(tmp_path / f"{i}.png"))
+        save_image(im, paths[-1])
+    cards = [PIPELINES[n] for n in names]
+    single = extract(paths, cards, workers=1, cache=None, progress=False)
+    batched = extract(paths, cards, workers=1, cache=None, progress=False, batch=3)
+    assert single.keys() == batched.keys()
+    for k in single:
+        np.testing.assert_allclose(batched[k], single[k], atol=1e-6, err_msg=k)
+
+
+def test_cluster_photos_batched_across_images_match(tmp_path, astronaut, cameraman):
+    """`faceprint cluster`'s photo job fed several photos at a time embeds all their faces in
+    one call and gives what it gives photo by photo; an unreadable photo fails alone."""
+    from faceprint.cluster.batch import process
+    from faceprint.image import save_image
+
+    grey = np.stack([cameraman] * 3, -1)
+    for i, im in enumerate([astronaut, grey, np.ascontiguousarray(astronaut[::2, ::2])]):
+        save_image(im, tmp_path / f"{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    files = ["0.png", "broken.png", "1.png", "2.png"]
+    one = process(tmp_path, files, "fast", workers=1, cache=None, progress=False)
+    many = process(tmp_path, files, "fast", workers=1, cache=None, progress=False, batch=4)
+    assert [r.error is None for r in many] == [True, False, True, True] == [r.error is None for r in one]
+    for a, b in zip(one, many):
+        if a.faces is not None:
+            assert len(a.faces) == len(b.faces) > 0
+            np.testing.assert_allclose(b.faces.embeddings, a.faces.embeddings, atol=1e-6)

@@ -56,11 +56,12 @@ def test_registered_backend_and_flip_in_one_batch(astronaut):
     from faceprint.models.registry import make_detector, make_embedder
 
     emb = make_embedder("dlib-resnet", flip=True)
-    assert isinstance(emb, DlibResNetOnnxEmbedder)
+    (net,) = emb.networks()
+    assert isinstance(net, DlibResNetOnnxEmbedder)
     faces = make_detector("yunet").detect(astronaut)
     got = emb.embed(astronaut, faces)
-    crops = emb.crops(astronaut, faces)
-    want = merge_flipped(emb.embed_crops(crops), emb.embed_crops(mirror(crops)))
+    crops = net.crop(astronaut, faces)
+    want = merge_flipped(net.embed_crops(crops), net.embed_crops(mirror(crops)))
     assert got.shape == (len(faces), 128)
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(got, want, atol=1e-5)

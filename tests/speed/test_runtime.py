@@ -27,7 +27,7 @@ def test_default_runtime_agrees_with_fp32(kind, astronaut, faces_of, monkeypatch
     monkeypatch.setenv("FACEPRINT_PRECISION", "f32")
     exact = make_embedder(kind)
     assert exact.runtime.endswith("f32")
-    crops = default.crops(astronaut, faces_of)
+    crops = default.crop(astronaut, faces_of)
     mirrored = [c[:, ::-1] for c in crops]  # more than one face's worth of crops, in one batch
     a, b = default.embed_crops(crops + mirrored), exact.embed_crops(crops + mirrored)
     assert a.shape == b.shape == (2 * len(crops), 128)
@@ -42,7 +42,7 @@ def test_sface_without_openvino_runs_opencv_with_the_same_embeddings(astronaut, 
     monkeypatch.setenv("FACEPRINT_RUNTIME", "onnxruntime")
     cv = SFaceEmbedder()
     assert cv.runtime == "opencv-f32"
-    crops = ov.crops(astronaut, faces_of)
+    crops = ov.crop(astronaut, faces_of)
     np.testing.assert_allclose(ov.embed_crops(crops), cv.embed_crops(crops), atol=1e-5)
 
 
@@ -50,7 +50,7 @@ def test_batches_equal_one_at_a_time(astronaut, faces_of):
     from faceprint.embedders.sface import SFaceEmbedder
 
     emb = SFaceEmbedder()
-    crops = emb.crops(astronaut, faces_of) * 3
+    crops = emb.crop(astronaut, faces_of) * 3
     together = emb.embed_crops(crops)
     alone = np.concatenate([emb.embed_crops([c]) for c in crops])
     assert _cosines(together, alone).min() > 0.9999

@@ -67,3 +67,52 @@ def test_import_is_cheap_and_quiet():
             "print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.replace("'", '"')) == []
+
+
+def test_backends_are_built_from_their_cards():
+    from faceprint.models.registry import DETECTORS, EMBEDDERS
+
+    assert set(DETECTORS) | set(EMBEDDERS) == set(MODELS)  # every shipped card names its factory
+    for name in ("yunet", "sface", "dlib-resnet"):
+        backend, card = (make_embedder if name in EMBEDDERS else make_detector)(name), MODELS[name]
+        assert backend.name == card.name
+        if card.task == "embed":
+            assert backend.dim == card.embedding_dim  # the size is the card's, not typed in the backend
+
+
+def test_model_ids_are_structured_and_keep_their_string():
+    from faceprint.models.card import ModelId
+    from faceprint.models.registry import pipeline_model_id, pipeline_of
+
+    for name, card in PIPELINES.items():
+        model = pipeline_model_id(name)
+        assert ModelId.parse(str(model)) == model and model.card_id == card.id and model.pipeline == name
+        assert pipeline_of(str(model)) == name
+        # The string every gallery, cache and .npz written before ModelId holds: the card id,
+        # plus "[w=...]" with the fusion weights (5 significant digits) for a fused pipeline.
+        legacy = card.id + ("[w=" + ",".join(f"{w:.5g}" for w in model.weights) + "]" if model.weights else "")
+        assert str(model) == legacy
+    assert PIPELINES["accurate"].model_id((1.0, 2.0)).weights == (1.0, 2.0)
+    assert ModelId.parse("custom:yunet>sface") is None and pipeline_of("custom:yunet>sface") is None
+
+
+def test_a_gallery_written_with_the_old_id_string_still_opens(tmp_path):
+    import numpy as np
+
+    from faceprint.calibration import threshold_for
+    from faceprint.gallery import open_gallery
+    from faceprint.models.registry import pipeline_model_id
+
+    card = PIPELINES["accurate"]
+    weights = pipeline_model_id("accurate").weights
+    old_id = card.id + "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"  # pipeline.py's old formula
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(2, 256)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    with open_gallery(tmp_path / "old.db", create=True) as g:
+        g.enroll_vectors("a", v[:1], model=old_id)
+        g.enroll_vectors("b", v[1:], model=old_id)
+    with open_gallery(tmp_path / "old.db") as g:  # no analyzer: the pipeline is read from the stored id
+        assert g.threshold(1e-3).value == threshold_for("accurate", 1e-3)
+        (answer,) = g.identify_vectors(v[1:], model=old_id)
+        assert answer.identity == "b" and answer.model == old_id

@@ -116,11 +116,7 @@ def is_installed(extra: str) -> bool:
     return True
 
 
-def crop_embedder(embedder: object):  # -> CropEmbedder | None
-    """The first part of `embedder` that exposes crops/embed_crops (a fused embedder's first part)."""
-    if hasattr(embedder, "crops") and hasattr(embedder, "embed_crops"):
-        return embedder
-    for part in getattr(embedder, "parts", ()):
-        if hasattr(part, "crops") and hasattr(part, "embed_crops"):
-            return part
-    return None
+def crop_embedder(embedder: object):  # -> CropEmbedder
+    """The first network of `embedder`, unmirrored (a fused embedder's first part): whose own
+    crops the quality and tracking measures look at."""
+    return embedder.networks()[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,17 +24,14 @@ def _extras(text: str) -> tuple[str, ...]:
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `analyze` subcommand to the `faceprint` parser's subparsers."""
-    from ..cli.options import add_json, add_model
+    from ..cli.options import add_image_command
     from .base import EXTRAS
 
     help_ = "quality (score + reasons) and head pose per face; optional 468 landmarks, age/gender, emotion"
-    p = subparsers.add_parser("analyze", help=help_, description=help_ + ". Age, gender and emotion are "
-                              "unreliable guesses about appearance (see the docs); never decide about people "
-                              "with them.")
-    p.set_defaults(func=cmd_analyze)
-    p.add_argument("images", nargs="+", metavar="IMAGE")
-    add_model(p, purpose=" whose embedder measures recognizability")
-    add_json(p, "one JSON line per image")
+    p = add_image_command(subparsers, "analyze", help_, cmd_analyze,
+                          description=help_ + ". Age, gender and emotion are unreliable guesses about appearance "
+                                              "(see the docs); never decide about people with them.",
+                          model_purpose=" whose embedder measures recognizability", json_help="one JSON line per image")
     p.add_argument("--draw", metavar="DIR", help="write each photo with its faces and analysis drawn into DIR")
     p.add_argument("--extras", type=_extras, default=(), metavar="NAMES",
                    help=f"comma-separated optional analyses: {', '.join(EXTRAS)} (each must be installed)")
@@ -43,33 +39,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from ..cli.output import Batch, emit, output_dir
-    from ..errors import FaceprintError
-    from ..image import load_image, save_image
+    from ..cli.output import each_image, output_dir
     from ..pipeline import Analyzer
     from . import FaceAnalysis
 
     draw = output_dir(args.draw, "--draw") if args.draw else None  # a bad folder fails before model work
     analysis = FaceAnalysis(Analyzer.from_name(args.model), args.extras)  # fails early on a missing extra
-    batch = Batch(args)
-    for path in args.images:
-        try:
-            image = load_image(path)
-            faces = analysis.assess(image, analysis.analyzer.detector.detect(image))
-            record: dict[str, Any] = {"file": path, "model": analysis.analyzer.model_id,
-                                      "extras": list(analysis.extras), "faces": faces.to_records()}
-            if draw is not None:
-                out = draw / (Path(path).stem + ".jpg")
-                save_image(draw_analysis(image, faces), out)
-                record["drawn"] = str(out)
-        except FaceprintError as e:
-            batch.fail({"file": path}, e)
-            continue
-        if args.json:
-            emit(record)
-        else:
-            _print(path, record, faces)
-    return batch.code
+
+    def compute(image: np.ndarray) -> tuple[dict[str, Any], Faces]:
+        faces = analysis.assess(image, analysis.analyzer.detector.detect(image))
+        return {"model": analysis.analyzer.model_id, "extras": list(analysis.extras),
+                "faces": faces.to_records()}, faces
+
+    return each_image(args, compute, _print, draw_dir=draw, draw=draw_analysis)
 
 
 def _angle(value: Any) -> str:

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..align import ARCFACE_112
-from ..embedders.base import l2_normalise, mirror
+from ..embedders.base import l2_normalise
 from ..types import Faces
 from .base import LowQualityError, crop_embedder
 from .pose import pose_from_5
@@ -139,18 +139,18 @@ def capture_measures(image: np.ndarray, landmarks: np.ndarray) -> dict[str, floa
 
 def stability(image: np.ndarray, faces: Faces, embedder: object) -> np.ndarray:
     """(N,) mean cosine between each face's embedding and those of its mirrored and shifted crops."""
-    emb = crop_embedder(embedder)
-    if emb is None or not len(faces):
+    if not len(faces):
         return np.full(len(faces), np.nan)
-    crops = emb.crops(image, faces)
+    emb = crop_embedder(embedder)
+    crops = emb.crop(image, faces)
     plain = l2_normalise(emb.embed_crops(crops))
-    others = [l2_normalise(emb.embed_crops(mirror(crops)))]
+    others = [l2_normalise(emb.embed_crops(emb.mirror(crops)))]
     ied = np.linalg.norm(faces.landmarks[:, 1] - faces.landmarks[:, 0], axis=1)
     for sx, sy in ((1, -1), (-1, 1)):
         # A re-crop 6 % of the eye distance off: well inside a detector's landmark noise.
         d = (0.06 * ied)[:, None] * np.array([sx, sy], np.float32)
         moved = Faces(faces.boxes + np.tile(d, 2), faces.landmarks + d[:, None, :], faces.scores, faces.image_size)
-        others.append(l2_normalise(emb.embed_crops(emb.crops(image, moved))))
+        others.append(l2_normalise(emb.embed_crops(emb.crop(image, moved))))
     return np.mean([np.einsum("ij,ij->i", plain, o) for o in others], axis=0)
 
 
@@ -186,8 +186,8 @@ def score(measures: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
 class QualityAssessor:
     """Adds `quality` (N,) in [0, 1], `quality_reasons` (lists of names) and `quality_measures` (dicts).
 
-    `embedder` (any embedder with `crops`/`embed_crops`, or a fused one whose first part
-    has them) enables the recognizability term; without it that term is left out.
+    `embedder` (any embedder of the `embedders.base` contract; its first network is used)
+    enables the recognizability term; without it that term is left out.
     """
 
     name = "quality"

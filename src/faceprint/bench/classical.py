@@ -77,7 +77,7 @@ def _features(path: str) -> dict[str, np.ndarray | None]:
         for (wv, lv), emb in _w["dwt"].items():
             out[f"{d}>dwt-{wv}-{lv}:unit"] = l2_normalise(emb.features(crop))
             out[f"{d}>dwt-{wv}-{lv}:paper"] = emb.features(crop, centre=False)
-        dct_crop = _w["dct"].crops(image, face)[0]
+        dct_crop = _w["dct"].crop(image, face)[0]
         for mode, centre in (("unit", True), ("paper", False)):
             for part, v in _w["dct"].part_vectors(dct_crop, centre=centre).items():
                 out[f"{d}>dct-{part}:{mode}"] = l2_normalise(v) if centre else v
@@ -184,13 +184,13 @@ def verification_accuracy(v: np.ndarray, metric: str, ia, ib, same, folds) -> di
 
 # -- deep pipelines, for comparison ------------------------------------------------------
 def deep_systems(paths: list[str], workers: int) -> dict[str, tuple[np.ndarray, str]]:
-    from ..cache import VectorCache
+    from ..cache import Cache
     from ..calibration import fusion_weights
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.catalog import PIPELINES
 
     cards = [PIPELINES["fast"], PIPELINES["accurate"]]
-    comps = extract(paths, cards, workers=workers, cache=VectorCache())
+    comps = extract(paths, cards, workers=workers, cache=Cache())
     out = {}
     for c in cards:
         weights = fusion_weights(c.name, c.embedders) if len(c.embedders) > 1 else None

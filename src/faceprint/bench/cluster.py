@@ -36,7 +36,6 @@ import numpy as np
 
 from ..evaluate.clustering import clustering_report
 
-FMRS = (1e-2, 1e-3, 1e-4)
 # Thresholds are tried where the fit set's different-person pairs pass at these rates: the
 # similarity scale differs per pipeline (the fused one's impostor mean is far above 0).
 GRID_RATES = tuple(np.logspace(-2, -5, 13))
@@ -62,25 +61,20 @@ def read_sets(lfw: Path) -> tuple[tuple[list[str], np.ndarray], tuple[list[str],
         rows = list(csv.DictReader(f))
     ev_paths = [str(lfw / r["path"]) for r in rows]
     ev_ids = np.array([r["identity"] for r in rows])
-    held = set(ev_ids.tolist())
-    fit_paths, fit_ids = [], []
-    with open(lfw / "labels.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            if r["identity"] not in held:
-                fit_paths.append(str(lfw / r["path"]))
-                fit_ids.append(r["identity"])
-    return (fit_paths, np.array(fit_ids)), (ev_paths, ev_ids)
+    from ..calibrate import lfw_without
+
+    return lfw_without(lfw, set(ev_ids.tolist())), (ev_paths, ev_ids)
 
 
 def lfw_vectors(paths: list[str], pipeline: str, workers: int | None = None) -> np.ndarray:
     """The pipeline's embedding of the largest face per image (cached); NaN rows where none."""
     from .. import calibration
-    from ..cache import VectorCache
+    from ..cache import Cache
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.registry import pipeline_card
 
     card = pipeline_card(pipeline)
-    cache = VectorCache()
+    cache = Cache()
     try:
         comps = extract(paths, [card], workers=workers, cache=cache, progress=sys.stderr.isatty())
     finally:
@@ -230,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report: dict = {"pipeline": args.model, "machine": {"cpus": os.cpu_count()}}
     try:
-        calibrated = {f: calibration.threshold_for(args.model, f) for f in FMRS}
+        calibrated = {f: calibration.threshold_for(args.model, f) for f in calibration.calibrated_rates(args.model)}
     except Exception as e:  # noqa: BLE001 - no calibration yet: compare without those rows
         print(f"(no calibrated thresholds: {e})", file=sys.stderr)
         calibrated = {}

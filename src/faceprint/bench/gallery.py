@@ -51,11 +51,6 @@ def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
-def _rss_gb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 3
-
-
 def _lat(fn, probes: np.ndarray, batch: int, rounds: int) -> tuple[float, float]:
     """(p50, p99) milliseconds of fn(probes[i:i+batch]) over `rounds` calls."""
     times = []
@@ -70,7 +65,7 @@ def _lat(fn, probes: np.ndarray, batch: int, rounds: int) -> tuple[float, float]
 
 def real_templates(data: Path) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, str]:
     """(62 gallery vectors, their names, mated probe vectors, probe labels, model id) from LFW."""
-    from ..cache import VectorCache
+    from ..cache import Cache
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.catalog import PIPELINES
 
@@ -79,7 +74,7 @@ def real_templates(data: Path) -> tuple[np.ndarray, list[str], np.ndarray, np.nd
         rows = list(csv.DictReader(f))
     card = PIPELINES["fast"]
     vecs = pipeline_vectors(card, extract([str(lfw / r["path"]) for r in rows], [card], workers=2,
-                                          cache=VectorCache()))
+                                          cache=Cache()))
     ok = ~np.isnan(vecs[:, 0])
     role = np.array([r["role"] for r in rows])
     names = np.array([r["identity"] for r in rows])

@@ -24,7 +24,7 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
     """EvD curves (full quality, capture-only, recognizability-only) and their context."""
     from .. import calibration
     from ..analyzers.quality import M, score
-    from ..cache import VectorCache, default_cache_dir
+    from ..cache import Cache, default_cache_dir
     from ..evaluate.components import extract, pipeline_vectors
     from ..evaluate.quality_evd import error_vs_discard, image_measures
     from ..errors import InputError
@@ -40,17 +40,18 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
     images = sorted(set(a) | set(b))
     index = {p: i for i, p in enumerate(images)}
     ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
-    comps = extract(images, [card], workers=workers, cache=VectorCache(), progress=progress)
+    comps = extract(images, [card], workers=workers, cache=Cache(), progress=progress)
     vectors = pipeline_vectors(card, comps, calibration.fusion_weights(card.name, card.embedders))
     scores = np.einsum("ij,ij->i", vectors[ia], vectors[ib])
     # A separate file from the embedding cache: long jobs of each do not share a writer lock.
-    measures = image_measures(images, workers=workers, cache=VectorCache(default_cache_dir() / "quality.sqlite"),
+    measures = image_measures(images, workers=workers, cache=Cache(default_cache_dir() / "quality.sqlite"),
                               progress=progress)
     try:
-        threshold, source = calibration.threshold_for(card.name, 1e-3), "calibration.json (FMR 1e-3)"
+        threshold = calibration.threshold_for(card.name, calibration.DEFAULT_FMR)
+        source = f"calibration.json (FMR {calibration.rate_text(calibration.DEFAULT_FMR)})"
     except InputError:  # no shipped calibration: measure it on these impostors (stated in the output)
-        threshold = threshold_at_fmr(np.nan_to_num(scores[~same], nan=-1.0), 1e-3)
-        source = "these pairs' impostors (FMR 1e-3; no calibration.json)"
+        threshold = threshold_at_fmr(np.nan_to_num(scores[~same], nan=-1.0), calibration.DEFAULT_FMR)
+        source = f"these pairs' impostors (FMR {calibration.rate_text(calibration.DEFAULT_FMR)}; no calibration.json)"
     variants = {"quality": measures.copy()}
     capture = measures.copy()
     capture[:, M["stability"]] = np.nan  # nan = no penalty: the capture and pose terms alone
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_evd(res["curves"], out / "evd_lfw.png",
-                   f"LFW View 2, {res['pairs']} pairs, {res['model']}, FNMR at FMR 1e-3 threshold")
+                   f"LFW View 2, {res['pairs']} pairs, {res['model']}, FNMR at FMR {calibration.rate_text(calibration.DEFAULT_FMR)} threshold")
     report = {k: v for k, v in res.items() if k != "curves"}
     report["png"] = str(png)
     report["curves"] = {k: c.to_dict() for k, c in res["curves"].items()}

@@ -78,8 +78,8 @@ def embed_routes(lfw: Path, n: int, rounds: int) -> dict:
         image = load_image(p)
         faces = detector.detect(image)
         if len(faces):
-            arc += sface_cv.crops(image, faces[:1])
-            chips += dlib_ort[1].crops(image, faces[:1])
+            arc += sface_cv.crop(image, faces[:1])
+            chips += dlib_ort[1].crop(image, faces[:1])
     net = dlib.face_recognition_model_v1(str(locate(DLIB_RESNET.files[0])))
     threads_default = cv2.getNumThreads()
 

@@ -64,8 +64,9 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
     """{pipeline: {stage: {"ms", "share", "mmacs", "floor_ms"}}, "_rate": multiply-adds/s}."""
     import cv2
 
-    from ..embedders.base import merge_flipped, mirror
-    from ..embedders.fusion import FusionEmbedder, fuse
+    from .. import calibration
+    from ..embedders.base import merge_flipped
+    from ..embedders.fusion import fuse
     from ..image import load_image
     from ..pipeline import Analyzer
     from .floors import conv_rate
@@ -77,8 +78,9 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
 
     def one(name: str, path: str, record: bool) -> None:
         an = analyzers[name]
-        fused = isinstance(an.embedder, FusionEmbedder)
-        parts = an.embedder.parts if fused else [an.embedder]
+        card = an.card
+        parts = an.embedder.networks()  # each stage timed on its own: the networks, then flip and fusion
+        fused = len(parts) > 1
         t = [time.perf_counter()]
         image = load_image(path)
         t.append(time.perf_counter())
@@ -90,12 +92,12 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
         if len(faces):
             for part in parts:
                 t0 = time.perf_counter()
-                crops = part.crops(image, faces)
+                crops = part.crop(image, faces)
                 t1 = time.perf_counter()
                 plain = part.embed_crops(crops)
                 t2 = time.perf_counter()
-                if getattr(part, "flip", False):
-                    plain = merge_flipped(plain, part.embed_crops(mirror(crops)))
+                if card.flip:
+                    plain = merge_flipped(plain, part.embed_crops(part.mirror(crops)))
                 t3 = time.perf_counter()
                 stage["align"] += t1 - t0
                 stage["embed"] += t2 - t1
@@ -103,7 +105,7 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
                 outs.append(plain)
             t0 = time.perf_counter()
             if fused:
-                fuse(outs, an.embedder.weights)
+                fuse(outs, calibration.fusion_weights(card.name, card.embedders))
             stage["fusion"] = time.perf_counter() - t0
         if not record:
             return
@@ -116,7 +118,7 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
             per = _embedder_macs(part.name)
             known[name]["embed"] &= per is not None
             macs[name]["embed"] += (per or 0) * len(faces)
-            if getattr(part, "flip", False):
+            if card.flip:
                 macs[name]["flip"] += (per or 0) * len(faces)
         known[name]["decode"] = known[name]["align"] = False
 

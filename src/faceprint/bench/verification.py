@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import VectorCache
+from ..cache import Cache
 from ..evaluate.components import extract, pipeline_vectors
 from ..evaluate.verification import kfold_accuracy
 from ..models.card import PipelineCard
@@ -70,7 +70,7 @@ def accuracy_table(lfw: Path, workers: int | None, face_rule: str = "central") -
     images = sorted(set(a) | set(b))
     index = {p: i for i, p in enumerate(images)}
     ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
-    comps = extract(images, PIPELINES.values(), workers=workers, cache=VectorCache(), face_rule=face_rule)
+    comps = extract(images, PIPELINES.values(), workers=workers, cache=Cache(), face_rule=face_rule)
     table = {}
     for card in PIPELINES.values():
         if len(card.embedders) > 1:
@@ -94,7 +94,7 @@ def mirror_table(lfw: Path, workers: int | None) -> dict[str, dict]:
     index = {p: i for i, p in enumerate(images)}
     ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
     card = PIPELINES[DEFAULT_PIPELINE]
-    comps = extract(images, [card], workers=workers, cache=VectorCache(), face_rule="central")
+    comps = extract(images, [card], workers=workers, cache=Cache(), face_rule="central")
     vec = {}
     for e in card.embedders:
         plain, mirrored = comps[f"{card.detector}>{e}"], comps[f"{card.detector}>{e}:mirror"]

@@ -8,19 +8,15 @@ from typing import Any
 
 from ..errors import FaceprintError
 from ..types import FACE_RULES
-from .options import add_json, add_model, face_index
+from .options import add_image_command, face_index
 from .output import Batch, OutputError, emit, write_atomic
 
 
 def register(sub: Any) -> None:
     help_ = ("write one embedding per image (the largest face) to an .npz file, with the model id and "
              "the file of each row")
-    p = sub.add_parser("embed", help=help_, description=help_ + "; read it with "
-                       "faceprint.embedding_file.load_embeddings")
-    p.set_defaults(func=cmd_embed)
-    add_model(p)
-    add_json(p)
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p = add_image_command(sub, "embed", help_, cmd_embed,
+                          description=help_ + "; read it with faceprint.embedding_file.load_embeddings")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="the .npz to write (.npz is added if missing)")
     p.add_argument("--face", type=face_index, help="face index in every image (largest first)")
     p.add_argument("--face-rule", choices=FACE_RULES, default="largest",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Callable
+from typing import Any, Callable
 
 
 def int_at_least(minimum: int, what: str = "value") -> Callable[[str], int]:
@@ -62,18 +62,18 @@ threshold_value = finite_float("--threshold")
 
 def pipeline_names() -> tuple[list[str], str]:
     """(every registered pipeline name, the default one), from the model registry."""
-    from ..models.catalog import DEFAULT_PIPELINE, PIPELINES
+    from ..models.catalog import DEFAULT_PIPELINE
+    from ..models.registry import pipeline_names as registered
 
-    return list(PIPELINES), DEFAULT_PIPELINE
+    return registered(), DEFAULT_PIPELINE
 
 
 def calibrated_rates() -> str:
     """The default pipeline's calibrated false-match rates, e.g. "1e-2, 1e-3, 1e-4"."""
-    from ..calibration import calibration_for
+    from ..calibration import calibrated_rates, rate_text
 
     _, default = pipeline_names()
-    rates = sorted((float(r) for r in (calibration_for(default) or {}).get("thresholds", {})), reverse=True)
-    return ", ".join(f"{r:.0e}".replace("e-0", "e-") for r in rates) or "none"
+    return ", ".join(rate_text(r) for r in calibrated_rates(default)) or "none"
 
 
 def add_model(parser: argparse.ArgumentParser, *, default_note: str | None = None, repeat: bool = False,
@@ -97,10 +97,29 @@ def add_json(parser: argparse.ArgumentParser, help_: str = "machine-readable JSO
 
 
 def add_fmr(parser: argparse.ArgumentParser, what: str = "the threshold is calibrated for") -> None:
-    parser.add_argument("--fmr", type=fmr_value, default=1e-3,
-                        help=f"false-match rate {what} (calibrated: {calibrated_rates()}; default 1e-3)")
+    from ..calibration import DEFAULT_FMR, rate_text
+
+    parser.add_argument("--fmr", type=fmr_value, default=DEFAULT_FMR,
+                        help=f"false-match rate {what} (calibrated: {calibrated_rates()}; "
+                             f"default {rate_text(DEFAULT_FMR)})")
 
 
 def add_threshold(parser: argparse.ArgumentParser,
                   help_: str = "use this similarity threshold instead (no FMR is claimed)") -> None:
     parser.add_argument("--threshold", type=threshold_value, default=None, help=help_)
+
+
+def add_image_command(sub: Any, name: str, help_: str, func: Callable[[argparse.Namespace], int], *,
+                      description: str | None = None, images: str | int = "+", model_purpose: str = "",
+                      json_help: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand that runs a pipeline on IMAGE files: its parser with --model, --json and the
+    IMAGE arguments declared the one way (the command adds its own options to what it returns)."""
+    p = sub.add_parser(name, help=help_, description=description or help_)
+    p.set_defaults(func=func)
+    add_model(p, purpose=model_purpose)
+    if json_help is None:
+        add_json(p)
+    else:
+        add_json(p, json_help)
+    p.add_argument("images", nargs=images, metavar="IMAGE")
+    return p

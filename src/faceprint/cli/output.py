@@ -132,3 +132,32 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, AttributeError, ValueError):
         pass
+
+
+def each_image(args: argparse.Namespace, compute: Callable[[Any], tuple[dict[str, Any], Any]],
+               show: Callable[[str, dict[str, Any], Any], None], *, draw_dir: Path | None = None,
+               draw: Callable[[Any, Any], Any] | None = None) -> int:
+    """The per-file loop of `detect` and `analyze`: each of `args.images` is loaded and
+    `compute(image) -> (record, faces)`; with `draw_dir`, `draw(image, faces)` is saved there as
+    STEM.jpg; then the record is emitted (--json) or `show(path, record, faces)` prints it. A file
+    that fails is one failure of the batch (the exit-code rule), and the loop goes on."""
+    from ..image import load_image, save_image
+
+    batch = Batch(args)
+    for path in args.images:
+        try:
+            image = load_image(path)
+            fields, faces = compute(image)
+            record = {"file": path, **fields}
+            if draw_dir is not None and draw is not None:
+                out = draw_dir / (Path(path).stem + ".jpg")
+                save_image(draw(image, faces), out)
+                record["drawn"] = str(out)
+        except FaceprintError as e:
+            batch.fail({"file": path}, e)
+            continue
+        if args.json:
+            emit(record)
+        else:
+            show(path, record, faces)
+    return batch.code

@@ -11,19 +11,15 @@ from typing import Any
 from ..errors import FaceprintError, InputError
 from ..types import FACE_RULES
 from . import exits
-from .options import add_fmr, add_json, add_model, add_threshold, face_index
+from .options import add_fmr, add_image_command, add_threshold, face_index
 from .output import Batch, emit
 
 PAIR_COLUMNS = ("path_a", "path_b")
 
 
 def register(sub: Any) -> None:
-    help_ = "are two faces the same person? (or every row of --pairs)"
-    p = sub.add_parser("verify", help=help_, description=help_)
-    p.set_defaults(func=cmd_verify)
-    add_model(p)
-    add_json(p)
-    p.add_argument("images", nargs="*", metavar="IMAGE")
+    p = add_image_command(sub, "verify", "are two faces the same person? (or every row of --pairs)", cmd_verify,
+                          images="*")
     p.add_argument("--pairs", metavar="CSV", help="CSV with columns path_a,path_b[,same]; every row is answered")
     p.add_argument("--root", metavar="DIR", help="folder the --pairs paths are relative to (default: the CSV's)")
     add_fmr(p)
@@ -64,16 +60,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.pairs and args.images:
         raise InputError("give two images or --pairs CSV, not both")
     analyzer = Analyzer.from_name(args.model)
-    if args.threshold is None:
-        analyzer.threshold(args.fmr)  # an uncalibrated FMR is a usage error before any work
+    # Resolved once, passed down: an uncalibrated FMR is a usage error before any work.
+    threshold = analyzer.threshold(args.fmr, args.threshold)
     if args.pairs:
-        return verify_pairs(args, analyzer)
+        return verify_pairs(args, analyzer, threshold)
     images = list(args.images)
     if args.require_live:
         from ..image import load_image
 
         images = [load_image(p) for p in images]
-    verdict, ca, cb = analyzer.verify(images[0], images[1], fmr=args.fmr, threshold=args.threshold,
+    verdict, ca, cb = analyzer.verify(images[0], images[1], threshold=threshold,
                                       face_a=_face(args, "a"), face_b=_face(args, "b"), rule=args.face_rule)
     rec = {"path_a": args.images[0], "path_b": args.images[1], **verdict_record(verdict, ca, cb)}
     if args.require_live:  # a face judged a photo or screen is refused: exit 2, no verdict
@@ -90,7 +86,7 @@ def _face(args: argparse.Namespace, side: str) -> int | None:
     return specific if specific is not None else args.face
 
 
-def verify_pairs(args: argparse.Namespace, analyzer) -> int:
+def verify_pairs(args: argparse.Namespace, analyzer, threshold) -> int:
     from tqdm import tqdm
 
     rows = read_pairs(args.pairs)
@@ -121,7 +117,7 @@ def verify_pairs(args: argparse.Namespace, analyzer) -> int:
         if failed is not None:
             batch.fail({**base, "image": "a" if ca is failed else "b"}, failed)
             continue
-        verdict = analyzer.compare(ca.embedding, cb.embedding, fmr=args.fmr, threshold=args.threshold)
+        verdict = analyzer.compare(ca.embedding, cb.embedding, threshold=threshold)
         different = different or not verdict.same
         rec = {**base, **verdict_record(verdict, ca, cb)}
         emit(rec) if args.json else print_verdict(rec, prefix=f"{a} {b}: ")

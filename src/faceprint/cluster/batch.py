@@ -7,23 +7,22 @@ only processes what is new; renamed or copied photos are not recomputed. Photos 
 cannot be read are returned with the reason (and cached as such: they fail the same
 way next time).
 
-Workers are processes (one model set each, OpenCV limited to one thread each) fed one
-photo at a time; the parent hashes files, reads and writes the cache, and collects.
+The work runs on `faceprint.batch.map_images` (workers, cache, progress); this module
+says what one photo gives and how it is stored.
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing as mp
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from ..cache import BlobCache, file_digest
+from ..batch import BYTES, ImageJob, map_images
+from ..cache import Cache, default_cache_dir
 from ..errors import FaceprintError, InputError
 from ..types import Faces
 
@@ -31,7 +30,6 @@ RESULT_VERSION = "photo-v1"
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 HEIC_EXTENSIONS = frozenset({".heic", ".heif"})
 THUMB_SIDE = 112
-_FLUSH_EVERY = 32  # results written to the cache at least this often (what an interrupt can lose)
 
 
 @dataclass(frozen=True)
@@ -139,128 +137,70 @@ def read_photo(path: str) -> np.ndarray:
     return load_image(path)
 
 
-_worker: dict[str, object] = {}
+@dataclass
+class PhotoJob(ImageJob):
+    """One photo's whole result (faces, embeddings, thumbnails) as `.npz` bytes."""
 
+    pipeline: str
 
-def _init_worker(pipeline: str, threads: int) -> None:
-    import cv2
+    def __post_init__(self) -> None:
+        self.fields = (cache_key(self.pipeline),)
 
-    from ..pipeline import Analyzer
+    def setup(self) -> None:
+        from ..pipeline import Analyzer
 
-    cv2.setNumThreads(threads)  # one process per core: threads inside would fight over them
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our own worker: no per-process banners
-    _worker["analyzer"] = Analyzer.from_name(pipeline)
+        self._analyzer = Analyzer.from_name(self.pipeline)
 
+    def run(self, source: str, wanted: frozenset[str]) -> dict[str, bytes]:
+        try:
+            image = read_photo(source)
+            faces = self._analyzer.analyze(image)
+        except FaceprintError as e:
+            return dict.fromkeys(self.fields, encode_result(None, (), str(e)))
+        return dict.fromkeys(self.fields, encode_result(faces, [face_thumbnail(image, b) for b in faces.boxes], None))
 
-def _process_one(task: tuple[int, str]) -> tuple[int, bytes]:
-    index, path = task
-    analyzer = _worker["analyzer"]
-    try:
-        image = read_photo(path)
-        faces = analyzer.analyze(image)
-    except FaceprintError as e:
-        return index, encode_result(None, (), str(e))
-    thumbs = [face_thumbnail(image, b) for b in faces.boxes]
-    return index, encode_result(faces, thumbs, None)
+    def run_many(self, tasks: Sequence[tuple[str, frozenset[str]]]) -> list[dict[str, bytes]]:
+        """Several photos (`process(batch=N)`): the faces of all of them go to the embedder in one
+        `embed_crops` call. A photo that cannot be read fails alone; should the shared call fail,
+        the photos are redone one by one so that only the bad one fails."""
+        if len(tasks) == 1:
+            return [self.run(*tasks[0])]
+        an = self._analyzer
+        photos: dict[int, tuple[np.ndarray, Faces, list]] = {}
+        out: list[dict[str, bytes] | None] = [None] * len(tasks)
+        for k, (source, _) in enumerate(tasks):
+            try:
+                image = read_photo(source)
+                faces = an.detector.detect(image)
+                photos[k] = (image, faces, an.embedder.crop(image, faces) if len(faces) else [])
+            except FaceprintError as e:
+                out[k] = dict.fromkeys(self.fields, encode_result(None, (), str(e)))
+        try:
+            rows = an.embedder.embed_crops([c for _, _, crops in photos.values() for c in crops])
+        except FaceprintError:
+            return [self.run(*t) for t in tasks]
+        at = 0
+        for k, (image, faces, crops) in photos.items():
+            if len(faces):
+                faces = faces.with_embeddings(rows[at:at + len(crops)], an.model_id)
+                at += len(crops)
+            out[k] = dict.fromkeys(self.fields, encode_result(faces, [face_thumbnail(image, b) for b in faces.boxes],
+                                                              None))
+        return out  # type: ignore[return-value]
 
 
 # -- the batch ---------------------------------------------------------------------------
-def _digests(root: Path, files: Sequence[str], cache: BlobCache | None) -> list[str | BaseException]:
-    """Content digest per file, reusing the digest of a file whose path, size and mtime are unchanged."""
-    keys, out = [], []
-    for f in files:
-        try:
-            st = os.stat(root / f)
-            keys.append(f"{os.path.realpath(root / f)}|{st.st_size}|{st.st_mtime_ns}")
-        except OSError as e:
-            keys.append(e)
-    known = cache.get_many("digest-by-stat", [k for k in keys if isinstance(k, str)]) if cache else {}
-    fresh = []
-    for f, k in zip(files, keys):
-        if isinstance(k, BaseException):
-            out.append(k)
-        elif k in known:
-            out.append(known[k].decode())
-        else:
-            try:
-                d = file_digest(root / f)
-            except OSError as e:
-                out.append(e)
-                continue
-            out.append(d)
-            fresh.append((k, d.encode()))
-    if cache is not None and fresh:
-        cache.put_many("digest-by-stat", fresh)
-    return out
+def results_cache() -> Cache:
+    """The cache of whole photo results: its own file, so long `cluster` runs and evaluation
+    runs do not contend for one writer lock."""
+    return Cache(default_cache_dir() / "results.sqlite")
 
 
 def process(root: str | os.PathLike[str], files: Sequence[str], pipeline: str, *, workers: int | None = None,
-            cache: BlobCache | None = None, progress: bool = True) -> list[PhotoResult]:
+            cache: Cache | None = None, progress: bool = True, batch: int = 1) -> list[PhotoResult]:
     """One `PhotoResult` per file of `files` (paths relative to `root`), in the same order."""
-    root = Path(root)
-    key = cache_key(pipeline)
-    digests = _digests(root, files, cache)
-    results: list[PhotoResult | None] = [None] * len(files)
-    for i, d in enumerate(digests):
-        if isinstance(d, BaseException):
-            results[i] = PhotoResult(files[i], "", None, (), f"cannot read file: {getattr(d, 'strerror', None) or d}")
-    ok = [i for i, d in enumerate(digests) if isinstance(d, str)]
-    known = cache.get_many(key, [digests[i] for i in ok]) if cache is not None else {}
-    todo, first_of = [], {}
-    for i in ok:
-        d = digests[i]
-        if d in known:
-            results[i] = decode_result(files[i], d, known[d], cached=True)
-        elif d in first_of:
-            continue  # the same content twice: compute once, copy below
-        else:
-            first_of[d] = i
-            todo.append(i)
-    pending: list[tuple[str, bytes]] = []
-    for i, data in _run(root, files, todo, pipeline, workers, progress):
-        results[i] = decode_result(files[i], digests[i], data)
-        if cache is not None:
-            pending.append((digests[i], data))
-            if len(pending) >= _FLUSH_EVERY:
-                cache.put_many(key, pending)
-                pending = []
-    if cache is not None and pending:
-        cache.put_many(key, pending)
-    for i in ok:
-        if results[i] is None:  # a duplicate of a file computed in this run
-            src = results[first_of[digests[i]]]
-            results[i] = PhotoResult(files[i], src.digest, src.faces, src.thumbs, src.error, src.cached)
-    return results  # type: ignore[return-value]
-
-
-def _run(root: Path, files: Sequence[str], todo: list[int], pipeline: str, workers: int | None,
-         progress: bool) -> Iterator[tuple[int, bytes]]:
-    if not todo:
-        return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    tasks = [(i, str(root / files[i])) for i in todo]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), desc="faces", unit="photo", file=sys.stderr, disable=None)
-    try:
-        if workers == 1:
-            # In-process: no pickling, and the baseline "one image at a time" of the benchmark.
-            _init_worker(pipeline, 1)
-            for t in tasks:
-                yield _process_one(t)
-                if bar is not None:
-                    bar.update(1)
-            return
-        # Not fork: a parent that has used OpenCV's or BLAS's thread pools (a test, a notebook)
-        # can leave a forked child waiting forever on a lock. forkserver children start clean.
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(pipeline, 1)) as pool:
-            for out in pool.imap_unordered(_process_one, tasks, chunksize=1):
-                yield out
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+    job = PhotoJob(pipeline)
+    items = map_images(job, [str(Path(root) / f) for f in files], workers=workers, cache=cache, codec=BYTES,
+                       desc="faces", progress=progress, batch=batch)
+    return [decode_result(f, item.digest, item.values[job.fields[0]], cached=item.cached)
+            for f, item in zip(files, items)]

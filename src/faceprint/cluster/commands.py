@@ -63,7 +63,6 @@ _positive_int = int_at_least(1, "a count")
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
-    from ..cache import BlobCache
     from ..models.catalog import DEFAULT_PIPELINE
     from . import batch
     from .corrections import Corrections
@@ -87,7 +86,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     files = batch.walk(photos, exclude=[out])
     output_dir(out, "--out")
 
-    cache = None if args.no_cache else BlobCache()
+    cache = None if args.no_cache else batch.results_cache()
     try:
         results = batch.process(photos, files, pipeline, workers=args.workers, cache=cache,
                                 progress=not args.json)

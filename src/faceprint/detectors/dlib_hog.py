@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import DLIB_HOG
 from ..models.files import locate
 from ..types import Faces
@@ -18,13 +19,14 @@ _LEFT_EYE, _RIGHT_EYE, _NOSE_TIP, _MOUTH_L, _MOUTH_R = range(36, 42), range(42, 
 class DlibHogDetector:
     name = "dlib-hog"
 
-    def __init__(self, upsample: int = 1) -> None:
+    def __init__(self, upsample: int = 1, *, card: ModelCard = DLIB_HOG) -> None:
         import dlib  # imported here: dlib is heavy and only this backend needs it
 
         self.upsample = upsample  # the face_recognition library's default is 1
         self._dlib = dlib
         self._detector = dlib.get_frontal_face_detector()
-        self._predictor = dlib.shape_predictor(str(locate(DLIB_HOG.files[0])))
+        self._predictor = dlib.shape_predictor(str(locate(card.files[0])))
+        self.name = card.name
         self._lock = threading.Lock()
 
     def detect(self, image: np.ndarray) -> Faces:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..models.card import ModelCard
 from ..types import Faces
 
 # (x, y) of eye_left, eye_right, nose, mouth_left, mouth_right as fractions of the face
@@ -78,7 +79,9 @@ class LabSkinDetector:
 
     def __init__(self, rule: SkinRule = SkinRule(), *, work_side: int = 480, min_side: int = 20,
                  min_fill: float = 0.35, aspect_range: tuple[float, float] = (0.6, 3.0),
-                 max_aspect: float = 1.25) -> None:
+                 max_aspect: float = 1.25, card: ModelCard | None = None) -> None:
+        if card is not None:  # built from its card by the registry
+            self.name = card.name
         self.rule = rule
         self.work_side = work_side  # detection runs on a copy whose longer side is at most this
         self.min_side = min_side  # smallest face width, in pixels of the working copy

@@ -7,6 +7,7 @@ import threading
 import cv2
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import YUNET
 from ..models.files import locate
 from ..models.opencv_log import opencv_quiet
@@ -16,12 +17,14 @@ from ..types import Faces
 class YuNetDetector:
     name = "yunet"
 
-    def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3, max_side: int = 1920) -> None:
+    def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3, max_side: int = 1920, *,
+                 card: ModelCard = YUNET) -> None:
         # Images larger than `max_side` are detected on a downscaled copy: YuNet's cost
         # grows with pixels, and faces that small in a huge photo are rarely usable.
         self.max_side = max_side
+        self.name = card.name
         with opencv_quiet():
-            self._net = cv2.FaceDetectorYN.create(str(locate(YUNET.files[0])), "", (320, 320),
+            self._net = cv2.FaceDetectorYN.create(str(locate(card.files[0])), "", (320, 320),
                                                   score_threshold, nms_threshold, 5000)
         self._lock = threading.Lock()  # a FaceDetectorYN keeps per-call state
 

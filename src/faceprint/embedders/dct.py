@@ -19,9 +19,9 @@ Where this differs from, or fills gaps in, the paper:
   level removed before the transform and each part's coefficient vector is scaled to unit
   length; the parts are combined as sum_i w_i cos_i / sum_i w_i (one unit embedding, as in
   `embedders.fusion`) with w_i the part's rank-1 recognition rate (`PART_WEIGHTS`);
-* the crop this embedder hands from `crops` to `embed_crops` is the vector of the regions'
+* the crop this embedder hands from `crop` to `embed_crops` is the vector of the regions'
   pixels (whole face, then each region), cut where the landmarks are known. Mirroring such
-  a vector means nothing, so `flip=True` is refused.
+  a vector means nothing, so flipping is refused (`mirrorable = False`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import InputError, ModelFileError, ShapeError
+from ..errors import InputError, ShapeError
+from ..models.card import ModelCard
 from ..types import Faces
 from .base import CropEmbedder, l2_normalise
 from .dwt import FACE_SIZE, face_crop, pixel_box
@@ -113,7 +114,7 @@ def pack(regions: dict[str, np.ndarray]) -> np.ndarray:
 def unpack(crop: np.ndarray) -> dict[str, np.ndarray]:
     crop = np.asarray(crop, np.float32)
     if crop.shape != (_OFFSETS[-1],):
-        raise ShapeError("DCT crop", crop.shape, f"({_OFFSETS[-1]},) packed regions from DCTEmbedder.crops")
+        raise ShapeError("DCT crop", crop.shape, f"({_OFFSETS[-1]},) packed regions from DCTEmbedder.crop")
     return {p: crop[_OFFSETS[i]:_OFFSETS[i + 1]].reshape(_SIZES[p]) for i, p in enumerate(PARTS)}
 
 
@@ -128,16 +129,17 @@ def part_features(region: np.ndarray, n: int, *, centre: bool = True) -> np.ndar
 class DCTEmbedder(CropEmbedder):
     """Global and/or local DCT features, weighted by each part's recognition rate."""
 
+    mirrorable = False  # the crop is a vector of region pixels
+
     def __init__(self, parts: tuple[str, ...] = PARTS, *, weights: dict[str, float] | None = None,
                  n_global: int = N_GLOBAL, n_local: int = N_LOCAL, name: str | None = None,
-                 flip: bool = False) -> None:
-        if flip:
-            raise InputError("the DCT embedders do not support flip: their crop is a vector of region pixels")
-        try:
-            import scipy.fft  # noqa: F401  (optional dependency, extra "classical")
-        except ImportError:
-            raise ModelFileError("the DCT embedders need SciPy: pip install 'faceprint[classical]'") from None
-        super().__init__(False)
+                 variant: str | None = None, card: ModelCard | None = None) -> None:
+        """`variant` names one of `VARIANTS` (its parts); `card` is the registry's (its name)."""
+        if variant is not None:
+            if variant not in VARIANTS:
+                raise InputError(f"unknown DCT variant {variant!r}; known: {', '.join(VARIANTS)}")
+            parts = VARIANTS[variant]
+        name = card.name if card is not None else name
         unknown = [p for p in parts if p not in PARTS]
         if not parts or unknown:
             raise InputError(f"DCT parts must be among {', '.join(PARTS)}, got {parts!r}")
@@ -150,7 +152,7 @@ class DCTEmbedder(CropEmbedder):
         self.name = name or next((k for k, v in VARIANTS.items() if v == self.parts), "dct-" + "+".join(parts))
         self.dim = sum(self.n.values())
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         out = []
         for box, lm in zip(faces.boxes, faces.landmarks):
             face = face_crop(image, box)

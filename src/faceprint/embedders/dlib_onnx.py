@@ -12,37 +12,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import DLIB_RESNET
 from ..models.files import locate
 from ..models.runtime import onnx_net
 from ..types import Faces
-from .base import CropEmbedder, l2_normalise, merge_flipped, mirror
+from .base import CropEmbedder, l2_normalise
 from .dlib_resnet import DlibChips
 
 
 class DlibResNetOnnxEmbedder(CropEmbedder):
-    name = "dlib-resnet"  # the same model as dlib's runtime: same embeddings, same id
-    dim = 128
-
-    def __init__(self, flip: bool = False, threads: int | None = None, precision: str | None = None) -> None:
+    # The same model as dlib's runtime (the same card): same embeddings, same id.
+    def __init__(self, threads: int | None = None, *, card: ModelCard = DLIB_RESNET,
+                 precision: str | None = None) -> None:
         from ..models.dlib_onnx import dlib_resnet_onnx_bytes
 
-        super().__init__(flip)
-        self._chips = DlibChips()
-        self._net = onnx_net(dlib_resnet_onnx_bytes(locate(DLIB_RESNET.files[0])), threads, precision)
+        self.name, self.dim = card.name, int(card.embedding_dim)
+        self._chips = DlibChips(card)
+        self._net = onnx_net(dlib_resnet_onnx_bytes(locate(card.files[0])), threads, precision)
         self.runtime = self._net.name
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return self._chips(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:
         if not crops:
             return np.zeros((0, self.dim), np.float32)
         return l2_normalise(self._net(np.stack([np.asarray(c, np.float32) for c in crops])))
-
-    def embed(self, image: np.ndarray, faces: Faces) -> np.ndarray:
-        if not len(faces) or not self.flip:
-            return super().embed(image, faces)
-        crops = self.crops(image, faces)
-        both = self.embed_crops(crops + mirror(crops))  # one run for the plain and mirrored chips
-        return merge_flipped(both[:len(crops)], both[len(crops):])

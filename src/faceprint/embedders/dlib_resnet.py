@@ -11,22 +11,25 @@ import threading
 
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import DLIB_RESNET
 from ..models.files import locate
 from ..types import Faces
 from .base import CropEmbedder, l2_normalise
 
-CHIP_SIZE, CHIP_PADDING = 150, 0.25
+CHIP_PADDING = 0.25  # dlib.get_face_chip's padding (the card's landmark_template says so)
 
 
 class DlibChips:
-    """dlib's 150x150 face chips: the 5-point predictor in each box, then `dlib.get_face_chip`."""
+    """dlib's face chips (the card's input_size, 150x150): the 5-point predictor in each box,
+    then `dlib.get_face_chip`."""
 
-    def __init__(self) -> None:
+    def __init__(self, card: ModelCard = DLIB_RESNET) -> None:
         import dlib  # heavy; only the dlib ResNet needs it
 
         self._dlib = dlib
-        self._predictor = dlib.shape_predictor(str(locate(DLIB_RESNET.files[1])))
+        self.size = int(card.input_size[0])
+        self._predictor = dlib.shape_predictor(str(locate(card.files[1])))
         self._lock = threading.Lock()
 
     def __call__(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
@@ -35,25 +38,22 @@ class DlibChips:
             for x1, y1, x2, y2 in faces.boxes:
                 rect = self._dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)) - 1, int(round(y2)) - 1)
                 shape = self._predictor(image, rect)
-                chips.append(np.asarray(self._dlib.get_face_chip(image, shape, CHIP_SIZE, CHIP_PADDING)))
+                chips.append(np.asarray(self._dlib.get_face_chip(image, shape, self.size, CHIP_PADDING)))
         return chips
 
 
 class DlibResNetEmbedder(CropEmbedder):
     """The network run by dlib itself (the reference the ONNX graph of `dlib_onnx` is checked against)."""
 
-    name = "dlib-resnet"
-    dim = 128
-
-    def __init__(self, flip: bool = False) -> None:
+    def __init__(self, *, card: ModelCard = DLIB_RESNET) -> None:
         import dlib
 
-        super().__init__(flip)
-        self._chips = DlibChips()
-        self._net = dlib.face_recognition_model_v1(str(locate(DLIB_RESNET.files[0])))
+        self.name, self.dim = card.name, int(card.embedding_dim)
+        self._chips = DlibChips(card)
+        self._net = dlib.face_recognition_model_v1(str(locate(card.files[0])))
         self._lock = threading.Lock()
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return self._chips(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:

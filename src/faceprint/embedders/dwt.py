@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, ModelFileError
+from ..models.card import ModelCard
 from ..types import Faces
 from .base import CropEmbedder, l2_normalise
 
@@ -81,12 +82,8 @@ class DWTEmbedder(CropEmbedder):
     """Level-L 2-D DWT coefficients of the grey 128 x 128 face box, as a unit vector."""
 
     def __init__(self, wavelet: str = "haar", level: int = 3, *, bands: str = "approx", mode: str = "symmetric",
-                 flip: bool = False) -> None:
-        try:
-            import pywt  # optional dependency (extra "classical"); imported only when this backend is built
-        except ImportError:
-            raise ModelFileError("the DWT embedders need PyWavelets: pip install 'faceprint[classical]'") from None
-        super().__init__(flip)
+                 card: ModelCard | None = None) -> None:
+        import pywt  # a core dependency; imported only when this backend is built
         if wavelet not in pywt.wavelist(kind="discrete"):
             raise InputError(f"unknown discrete wavelet {wavelet!r} (see pywt.wavelist(kind='discrete'))")
         max_level = pywt.dwt_max_level(FACE_SIZE, pywt.Wavelet(wavelet).dec_len)
@@ -98,6 +95,11 @@ class DWTEmbedder(CropEmbedder):
         self.wavelet, self.level, self.bands, self.mode = wavelet, level, bands, mode
         self.name = f"dwt-{wavelet}-{level}" + ("" if bands == "approx" else "-all")
         self.dim = int(self.features(np.zeros((FACE_SIZE, FACE_SIZE), np.float32)).size)
+        if card is not None:  # built from its card by the registry: its name, and the size it declares
+            if card.embedding_dim != self.dim:
+                raise ModelFileError(f"card {card.name!r} declares {card.embedding_dim}-d, {wavelet} level {level} "
+                                     f"gives {self.dim}")
+            self.name = card.name
 
     def features(self, crop: np.ndarray, *, centre: bool = True) -> np.ndarray:
         """The coefficient vector of one 128 x 128 grey crop (raw, as the paper, when centre=False)."""
@@ -110,7 +112,7 @@ class DWTEmbedder(CropEmbedder):
         details = [band.ravel() for level in coeffs[1:] for band in level]
         return np.concatenate([coeffs[0].ravel(), *details]).astype(np.float32)
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
         return face_crops(image, faces)
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:

@@ -11,25 +11,36 @@ calibration data) are z-normalisation of the scores, up to a constant shift.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 
-from ..types import Faces
-from .base import Embedder, l2_normalise
+from .base import CropEmbedder, l2_normalise
 
 
-class FusionEmbedder:
-    def __init__(self, parts: list[Embedder], weights: list[float]) -> None:
+class FusionEmbedder(CropEmbedder):
+    """A face's crop is the tuple of each part's crop; each part embeds its own crops in one call."""
+
+    mirrorable = False  # flip the parts instead (compose does)
+
+    def __init__(self, parts: Sequence[CropEmbedder], weights: Sequence[float]) -> None:
         if len(parts) != len(weights) or not parts:
             raise ValueError("fusion needs one positive weight per embedder")
         if min(weights) <= 0:
             raise ValueError(f"fusion weights must be positive, got {weights}")
-        self.parts = parts
+        self.parts = list(parts)
         self.weights = [float(w) for w in weights]
         self.name = "+".join(p.name for p in parts)
         self.dim = sum(p.dim for p in parts)
 
-    def embed(self, image: np.ndarray, faces: Faces) -> np.ndarray:
-        return fuse([p.embed(image, faces) for p in self.parts], self.weights)
+    def crop(self, image: np.ndarray, faces: Any) -> list[tuple]:
+        return list(zip(*[p.crop(image, faces) for p in self.parts]))
+
+    def embed_crops(self, crops: Sequence[tuple]) -> np.ndarray:
+        return fuse([p.embed_crops([c[i] for c in crops]) for i, p in enumerate(self.parts)], self.weights)
+
+    def networks(self) -> list[CropEmbedder]:
+        return [n for p in self.parts for n in p.networks()]
 
 
 def fuse(per_part: list[np.ndarray], weights: list[float]) -> np.ndarray:

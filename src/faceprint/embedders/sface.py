@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..align import ARCFACE_112, align_face
+from ..models.card import ModelCard
 from ..models.catalog import SFACE
 from ..models.files import locate
 from ..models.opencv_log import opencv_quiet
@@ -25,12 +26,9 @@ from .base import CropEmbedder, l2_normalise
 
 
 class SFaceEmbedder(CropEmbedder):
-    name = "sface"
-    dim = 128
-
-    def __init__(self, flip: bool = False, threads: int | None = None, precision: str | None = None) -> None:
-        super().__init__(flip)
-        graph = pruned_onnx_bytes(locate(SFACE.files[0]))
+    def __init__(self, *, card: ModelCard = SFACE, threads: int | None = None, precision: str | None = None) -> None:
+        self.name, self.dim, self.size = card.name, int(card.embedding_dim), tuple(card.input_size)
+        graph = pruned_onnx_bytes(locate(card.files[0]))
         self._ov = None
         if openvino_available():
             self._ov = OpenVinoNet(folded_onnx_bytes(graph), threads, precision)
@@ -41,8 +39,8 @@ class SFaceEmbedder(CropEmbedder):
         self._lock = threading.Lock()  # a cv2.dnn.Net is not safe to share between threads
         self.runtime = "opencv-f32"
 
-    def crops(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
-        return [align_face(image, lm, ARCFACE_112, (112, 112)) for lm in faces.landmarks]
+    def crop(self, image: np.ndarray, faces: Faces) -> list[np.ndarray]:
+        return [align_face(image, lm, ARCFACE_112, self.size) for lm in faces.landmarks]
 
     def embed_crops(self, crops: list[np.ndarray]) -> np.ndarray:
         if self._ov is not None:

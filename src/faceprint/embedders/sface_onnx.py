@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.card import ModelCard
 from ..models.catalog import SFACE
 from ..models.files import locate
 from ..models.onnx_graph import pruned_onnx_bytes
-from .base import l2_normalise, merge_flipped, mirror
+from .base import l2_normalise
 from .sface import SFaceEmbedder
 
 
 class SFaceOnnxEmbedder(SFaceEmbedder):
-    def __init__(self, flip: bool = False, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, *, card: ModelCard = SFACE) -> None:
         # SFaceEmbedder.__init__ is not called: it would load the OpenCV net this one replaces
         import onnx
 
         from ..models.onnx_fold import fold_constant_weights
         from ..models.runtime import ort_session
 
-        self.flip = flip
-        model = onnx.load_from_string(pruned_onnx_bytes(locate(SFACE.files[0])))
+        self.name, self.dim, self.size = card.name, int(card.embedding_dim), tuple(card.input_size)
+        model = onnx.load_from_string(pruned_onnx_bytes(locate(card.files[0])))
         folded = fold_constant_weights(model, lambda b: ort_session(b, 1))
         self._session = ort_session(folded.SerializeToString(), threads)
         self._input = self._session.get_inputs()[0].name
@@ -37,10 +38,3 @@ class SFaceOnnxEmbedder(SFaceEmbedder):
         # RGB 0-255, NCHW, no mean or scaling (as the OpenCV backend feeds it)
         blob = np.ascontiguousarray(np.stack(crops).transpose(0, 3, 1, 2), dtype=np.float32)
         return l2_normalise(self._session.run(None, {self._input: blob})[0])
-
-    def embed(self, image, faces):
-        if not len(faces) or not self.flip:
-            return super().embed(image, faces)
-        crops = self.crops(image, faces)
-        both = self.embed_crops(crops + mirror(crops))  # plain and mirrored crops in one run
-        return merge_flipped(both[:len(crops)], both[len(crops):])

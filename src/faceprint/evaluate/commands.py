@@ -14,7 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable
-from ..cli.options import add_model, finite_float, float_in, int_at_least
+from ..cli.options import add_fmr, add_model, finite_float, float_in, int_at_least
 from ..types import FACE_RULES
 
 _PROTOCOLS = {
@@ -28,7 +28,6 @@ _PROTOCOLS = {
 _positive_int = int_at_least(0, "a count")
 
 
-_rate = float_in(0, 1, "a rate")
 
 
 _iou = float_in(0, 1, "IoU", high_inclusive=True)
@@ -80,8 +79,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p = add("clustering")
     p.add_argument("--threshold", type=finite_float("--threshold"), help="average-linkage similarity threshold "
                    "(default: the pipeline's calibrated threshold for --fmr)")
-    p.add_argument("--fmr", type=_rate, default=1e-3, help="calibrated FMR whose threshold stops merging "
-                   "(default 1e-3)")
+    add_fmr(p, "whose calibrated threshold stops merging")
     p.add_argument("--threshold-from", metavar="CSV", help="labels CSV of other people: fit each model's threshold "
                    "at --fmr on all their impostor pairs (instead of the shipped calibration)")
 

@@ -66,11 +66,11 @@ def model_info(card: PipelineCard, weights: list[float] | None = None) -> dict[s
 def embed_images(paths: Sequence[str], root: Path, cards: Sequence[PipelineCard], *, workers: int | None = None,
                  progress: bool = True, face_rule: str = "largest") -> dict[str, ModelVectors]:
     """pipeline name -> its vectors for `paths` (relative to `root`), in that order."""
-    from ..cache import VectorCache
+    from ..cache import Cache
     from ..calibration import fusion_weights
     from .components import extract, pipeline_vectors
 
-    cache = VectorCache()
+    cache = Cache()
     try:
         comps = extract([str(root / p) for p in paths], cards, workers=workers or os.cpu_count() or 1,
                         cache=cache, progress=progress, face_rule=face_rule)

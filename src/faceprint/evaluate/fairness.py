@@ -25,7 +25,6 @@ import numpy as np
 from ..errors import InputError
 from .verification import min_impostors, supported_fmrs, threshold_at_fmr
 
-DEFAULT_FMRS = (1e-2, 1e-3, 1e-4)
 DEFAULT_MAX_RATIO = 1.5
 FEW_ERRORS = 10  # below this many errors in a group, its rate (and any ratio) is mostly noise
 MAX_IMAGES = 20_000  # all pairs of 20k images = 200M scores: beyond that, sample first
@@ -133,16 +132,21 @@ def _fmt_ratio(r: float | None) -> str:
 
 
 def fairness(vectors: np.ndarray, identities: Sequence[str], groups: Mapping[str, Sequence[str]],
-             fmrs: Sequence[float] = DEFAULT_FMRS, extra_thresholds: Mapping[str, float] | None = None,
+             fmrs: Sequence[float] | None = None, extra_thresholds: Mapping[str, float] | None = None,
              max_ratio: float = DEFAULT_MAX_RATIO) -> dict[str, Any]:
     """The fairness section of a report for one model: one table per group column.
 
-    Global thresholds come from all impostor pairs at each supported FMR; `extra_thresholds`
+    Global thresholds come from all impostor pairs at each supported FMR (`fmrs`, default:
+    the rates `calibration.json` has); `extra_thresholds`
     (e.g. the model's calibrated ones) are added by label. Without group columns the result
     says so ({"evaluated": False, "reason": NO_GROUPS}).
     """
     if not groups:
         return {"evaluated": False, "reason": NO_GROUPS}
+    if fmrs is None:
+        from ..calibration import calibrated_rates
+
+        fmrs = calibrated_rates()
     if max_ratio < 1 or math.isnan(max_ratio):
         raise InputError(f"max_ratio must be >= 1, got {max_ratio}")
     columns = {}
@@ -165,7 +169,7 @@ def fairness(vectors: np.ndarray, identities: Sequence[str], groups: Mapping[str
 
 def fairness_section(vectors: Mapping[str, np.ndarray], identities: Sequence[str],
                      groups: Mapping[str, Sequence[str]], extra_thresholds: Mapping[str, Mapping[str, float]] | None = None,
-                     fmrs: Sequence[float] = DEFAULT_FMRS, max_ratio: float = DEFAULT_MAX_RATIO) -> dict[str, Any]:
+                     fmrs: Sequence[float] | None = None, max_ratio: float = DEFAULT_MAX_RATIO) -> dict[str, Any]:
     """A report's fairness section over several models (model name -> vectors of the labelled images)."""
     if not groups:
         return {"evaluated": False, "reason": NO_GROUPS}

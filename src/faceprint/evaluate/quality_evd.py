@@ -12,7 +12,6 @@ a NaN score (a face that was not found) is a non-match that no threshold can acc
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..batch import ImageJob
 from ..errors import InputError
 
 MEASURES_CACHE_VERSION = "quality-measures-v1"
@@ -123,81 +123,53 @@ def plot_evd(curves: dict[str, EvdCurve], path: str | os.PathLike[str], title: s
 
 
 # -- per-image quality measures of a data set (multiprocess, cached) ------------------------
-_worker: dict[str, Any] = {}
+@dataclass
+class MeasureJob(ImageJob):
+    """The quality measures of an image's largest face."""
 
+    detector: str
+    embedder: str
 
-def _init_worker(detector: str, embedder: str) -> None:
-    import cv2
+    def __post_init__(self) -> None:
+        self.fields = (f"{MEASURES_CACHE_VERSION}:{self.detector}>{self.embedder}",)
 
-    from ..models.registry import make_detector, make_embedder
+    def setup(self) -> None:
+        from ..models.registry import make_detector, make_embedder
 
-    cv2.setNumThreads(1)  # one process per core
-    _worker["detector"] = make_detector(detector)
-    _worker["embedder"] = make_embedder(embedder)
+        self._detector = make_detector(self.detector)
+        self._embedder = make_embedder(self.embedder)
 
+    def run(self, source: str, wanted: frozenset[str]) -> dict[str, Any]:
+        from ..analyzers.quality import measure
+        from ..cache import Miss
+        from ..errors import FaceprintError
+        from ..image import load_image
 
-def _measure_one(path: str) -> tuple[str, np.ndarray | str]:
-    from ..analyzers.quality import measure
-    from ..cache import file_digest
-    from ..errors import FaceprintError
-    from ..image import load_image
-
-    try:
-        digest = file_digest(path)
-        image = load_image(path)
-    except (OSError, FaceprintError) as e:
-        return "", f"{type(e).__name__}: {e}"
-    faces = _worker["detector"].detect(image)
-    if not len(faces):
-        return digest, "no face"
-    return digest, measure(image, faces[:1], _worker["embedder"])[0].astype(np.float32)
+        try:
+            image = load_image(source)
+        except (OSError, FaceprintError) as e:
+            return dict.fromkeys(self.fields, Miss(f"{type(e).__name__}: {e}"))
+        faces = self._detector.detect(image)
+        if not len(faces):
+            return dict.fromkeys(self.fields, Miss("no face"))
+        return dict.fromkeys(self.fields, measure(image, faces[:1], self._embedder)[0].astype(np.float32))
 
 
 def image_measures(paths: Sequence[str], *, detector: str = "yunet", embedder: str = "sface",
                    workers: int | None = None, cache: Any = None, progress: bool = True) -> np.ndarray:
     """(len(paths), len(MEASURES)) quality measures of each image's largest face; NaN rows if none.
 
-    `cache` is a `VectorCache`; its entries are keyed by file content and by the measure
-    version, detector and embedder, so a changed image or model is measured anew.
+    `cache` is a `faceprint.cache.Cache`; its entries are keyed by file content and by the
+    measure version, detector and embedder, so a changed image or model is measured anew.
     """
     from ..analyzers.quality import MEASURES
-    from ..cache import file_digest
+    from ..batch import map_images
 
-    key = f"{MEASURES_CACHE_VERSION}:{detector}>{embedder}"
+    job = MeasureJob(detector, embedder)
     out = np.full((len(paths), len(MEASURES)), np.nan)
-    digests = [file_digest(p) for p in paths]
-    known = cache.get_many(key, digests) if cache is not None else {}
-    todo = []
-    for i, d in enumerate(digests):
-        v = known.get(d)
-        if v is None:
-            todo.append(i)
-        elif isinstance(v, np.ndarray):
+    for i, item in enumerate(map_images(job, paths, workers=workers, cache=cache, desc="quality",
+                                        progress=progress)):
+        v = item.values[job.fields[0]]
+        if isinstance(v, np.ndarray):
             out[i] = v
-    if not todo:
-        return out
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc="quality", unit="img")
-    pending: list = []
-    # forkserver, not fork: a child forked after the parent ran OpenCV's threads can deadlock
-    # (seen here: the suite hung in this pool).
-    ctx = mp.get_context("forkserver")
-    with ctx.Pool(workers or os.cpu_count() or 1, initializer=_init_worker, initargs=(detector, embedder)) as pool:
-        for i, (digest, v) in zip(todo, pool.imap(_measure_one, [paths[i] for i in todo], chunksize=4)):
-            if isinstance(v, np.ndarray):
-                out[i] = v
-            if digest and cache is not None:
-                pending.append((digest, v if isinstance(v, np.ndarray) else None,
-                                None if isinstance(v, np.ndarray) else v))
-                if len(pending) >= 200:
-                    cache.put_many(key, pending)
-                    pending = []
-            if bar is not None:
-                bar.update(1)
-    if cache is not None and pending:
-        cache.put_many(key, pending)
-    if bar is not None:
-        bar.close()
     return out

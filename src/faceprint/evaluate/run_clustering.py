@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..calibration import DEFAULT_FMR
 from ..errors import InputError
 from .clustering import clustering_report
 from .embedding import embed_images, model_info
@@ -66,7 +67,7 @@ def fit_thresholds(fit: Labels, cards: Sequence, fmr: float, *, workers: int | N
 
 
 def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, algorithm: Callable,
-        threshold: float | None = None, fmr: float = 1e-3, threshold_from: Labels | None = None,
+        threshold: float | None = None, fmr: float = DEFAULT_FMR, threshold_from: Labels | None = None,
         workers: int | None = None, max_ratio: float | None = None, progress: bool = True) -> Report:
     from ..calibration import calibration_for, threshold_for
 

@@ -8,18 +8,16 @@ from typing import Any
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `explain` subcommand to the `faceprint` parser's subparsers."""
-    from ..cli.options import add_fmr, add_json, add_model, int_at_least
+    from ..cli.options import add_fmr, add_image_command, int_at_least
     from ..types import FACE_RULES
 
     help_ = "why two faces match or not: a picture of where they look alike and differ, per-region drops"
-    p = subparsers.add_parser("explain", help=help_, description=help_ + ". The maps come from hiding parts "
-                              "of each face and re-measuring the similarity (works for every pipeline); "
-                              "see docs/explain.md for how faithful they are.")
-    p.set_defaults(func=cmd_explain)
-    p.add_argument("images", nargs=2, metavar="IMAGE")
+    p = add_image_command(subparsers, "explain", help_, cmd_explain, images=2,
+                          description=help_ + ". The maps come from hiding parts of each face and re-measuring "
+                                              "the similarity (works for every pipeline); see docs/explain.md "
+                                              "for how faithful they are.",
+                          json_help="one JSON object: verdict, regions, sentence, map shapes")
     p.add_argument("--out", metavar="FILE.png", help="write the side-by-side picture here")
-    add_json(p, "one JSON object: verdict, regions, sentence, map shapes")
-    add_model(p)
     add_fmr(p, "the verdict's threshold is calibrated for")
     p.add_argument("--face-rule", choices=FACE_RULES, default="largest",
                    help="which face when there are several: largest (default) or central (centred crops)")
@@ -37,8 +35,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from .render import render
 
     analyzer = Analyzer.from_name(args.model)
-    analyzer.threshold(args.fmr)  # an uncalibrated FMR is a usage error before any model work
-    e = explain(analyzer, args.images[0], args.images[1], fmr=args.fmr, face_rule=args.face_rule,
+    threshold = analyzer.threshold(args.fmr)  # resolved once: a usage error before any model work
+    e = explain(analyzer, args.images[0], args.images[1], threshold=threshold, face_rule=args.face_rule,
                 grid=args.grid)
     record = {"path_a": args.images[0], "path_b": args.images[1], **e.to_dict()}
     if args.out:

@@ -81,7 +81,8 @@ class Pair:
     embeddings: tuple[np.ndarray, np.ndarray]  # unoccluded, on the views
 
 
-def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
+            threshold: float | calibration.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None) -> Pair:
     img_a, img_b = load_image(a), load_image(b)
     verdict, ca, cb = analyzer.verify(img_a, img_b, fmr=fmr, threshold=threshold, face_a=face_a, face_b=face_b,
@@ -90,7 +91,8 @@ def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_F
     return Pair(verdict, (ca, cb), (va, vb), (va.embed(analyzer.embedder)[0], vb.embed(analyzer.embedder)[0]))
 
 
-def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR, threshold: float | None = None,
+def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
+            threshold: float | calibration.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None,
             grid: int = 7) -> Explanation:
     """Explain the verdict of `analyzer` on the faces of images `a` and `b` by occlusion.
@@ -122,15 +124,13 @@ def explain_pair(analyzer: Any, pair: Pair, *, grid: int = 7, start: float | Non
 
 def _xcos(analyzer: Any, pair: Pair) -> Any:
     """The SFace patch map of the pair's views when the pipeline uses SFace, else None."""
-    from ..embedders.sface import SFaceEmbedder
     from .patches import sface_patches
 
-    parts = getattr(analyzer.embedder, "parts", [analyzer.embedder])
-    sface = next((p for p in parts if isinstance(p, SFaceEmbedder)), None)
+    sface = next((n for n in analyzer.embedder.networks() if n.name == "sface"), None)
     if sface is None:
         return None
     (va, vb) = pair.views
-    return sface_patches().pair(sface.crops(va.image, va.face)[0], sface.crops(vb.image, vb.face)[0])
+    return sface_patches().pair(sface.crop(va.image, va.face)[0], sface.crop(vb.image, vb.face)[0])
 
 
 def _face_maps(r: Any, view: FaceView, centres: np.ndarray, grid: int) -> FaceMaps:

@@ -25,8 +25,7 @@ import cv2
 import numpy as np
 
 from ..align import ARCFACE_112, similarity_transform
-from ..embedders.base import CropEmbedder, Embedder, merge_flipped, mirror
-from ..embedders.fusion import FusionEmbedder, fuse
+from ..embedders.base import Embedder
 from ..types import Faces
 from .regions import SIZE
 
@@ -91,15 +90,9 @@ def embed_many(embedder: Embedder, images: list[np.ndarray], face: Faces) -> np.
     """Embeddings of the same face in many versions of one view: (len(images), D).
 
     Same numbers as `embedder.embed(image, face)` per image, with the crops of all images
-    handed to the network together (dlib batches them; fusion recurses into its parts).
+    handed to `embed_crops` together (the networks that batch run them in one call).
     """
-    if isinstance(embedder, FusionEmbedder):
-        return fuse([embed_many(p, images, face) for p in embedder.parts], embedder.weights)
-    if isinstance(embedder, CropEmbedder):
-        crops = [embedder.crops(img, face)[0] for img in images]
-        plain = embedder.embed_crops(crops)
-        return merge_flipped(plain, embedder.embed_crops(mirror(crops))) if embedder.flip else plain
-    return np.concatenate([embedder.embed(img, face) for img in images])
+    return embedder.embed_crops([embedder.crop(img, face)[0] for img in images])
 
 
 PATCH = 32  # canonical pixels: about an eye with its lids, or the tip of the nose

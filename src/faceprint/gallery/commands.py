@@ -75,10 +75,10 @@ def cmd_identify(args: argparse.Namespace) -> int:
     batch = Batch(args)
     with _open(args) as gallery:
         gallery.analyzer()
-        gallery.threshold(args.fmr, args.threshold)  # an uncalibrated FMR is a usage error before any work
+        threshold = gallery.threshold(args.fmr, args.threshold)  # resolved once: a usage error before any work
         for path in args.images:
             try:
-                answers = gallery.identify(path, top=args.top, fmr=args.fmr, threshold=args.threshold)
+                answers = gallery.identify(path, top=args.top, threshold=threshold)
             except (GalleryError, ModelMismatchError):
                 raise  # about the gallery, not this photo: stop
             except FaceprintError as e:

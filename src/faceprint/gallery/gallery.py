@@ -22,10 +22,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..calibration import DEFAULT_FMR, Threshold
 from ..errors import DuplicateError, FaceprintError, GalleryError, InputError, ModelMismatchError, NoFaceError
+from ..types import same_model
 from .store import FORMAT, GalleryMeta, IdentityInfo, NewIdentity, NewTemplate, Store, as_vectors, check_name, now
 
-DEFAULT_FMR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,9 @@ class Enrollment:
 
 def pipeline_for(model_id: str) -> str | None:
     """The registered pipeline name whose embeddings carry `model_id`, if any."""
-    from ..models.catalog import PIPELINES
+    from ..models.registry import pipeline_of
 
-    # A fused pipeline's id also carries its fusion weights: "accurate/v1:...[w=...]".
-    return next((card.name for card in PIPELINES.values()
-                 if model_id == card.id or model_id.startswith(card.id + "[")), None)
+    return pipeline_of(model_id)
 
 
 def _pixels_digest(pixels: np.ndarray) -> str:
@@ -214,6 +213,7 @@ class Gallery:
                        metadata: dict[str, Any] | None = None, append: bool = False,
                        preprocessing: dict[str, Any] | None = None) -> Enrollment:
         """Enroll templates computed elsewhere; `model` is the id of the model that made them."""
+        model = same_model(vectors, model=model)  # a typed Embedding of another model is refused
         name = check_name(name)
         meta = self.store.meta()
         if meta is not None:
@@ -246,32 +246,26 @@ class Gallery:
         return self.store.add(meta, [ident], append=append)[0]
 
     # -- identification ------------------------------------------------------------------
-    def threshold(self, fmr: float = DEFAULT_FMR, threshold: float | None = None) -> tuple[float, float | None]:
-        """(threshold, fmr it means); a hand-given threshold means no measured rate (None)."""
-        from .. import validate
-
-        threshold, fmr = validate.threshold(threshold), validate.fmr(fmr)
+    def threshold(self, fmr: float = DEFAULT_FMR, threshold: float | Threshold | None = None) -> Threshold:
+        """The `Threshold` to decide with: `threshold` if given (no measured rate), else the one the
+        gallery's pipeline has for `fmr` (one resolver: `calibration.Threshold.resolve`)."""
         if threshold is not None:
-            return threshold, None
+            return Threshold.resolve(None, fmr, threshold)
         meta = self.store.meta()
         if meta is None:
             raise GalleryError(f"gallery {self.uri} is empty: enroll someone first")
         if self._analyzer is not None and self._analyzer.model_id == meta.model_id:
-            return float(self._analyzer.threshold(fmr)), float(fmr)
-        name = pipeline_for(meta.model_id)
-        if name is None:
-            raise InputError(f"model {meta.model_id!r} has no calibrated thresholds; pass threshold=")
-        from ..calibration import threshold_for
-
-        return float(threshold_for(name, fmr)), float(fmr)
+            return self._analyzer.threshold(fmr)
+        return Threshold.resolve(pipeline_for(meta.model_id), fmr, model=meta.model_id)
 
     def identify_vectors(self, probes: Any, *, model: str, top: int = 1, fmr: float = DEFAULT_FMR,
-                         threshold: float | None = None) -> list[Identification]:
+                         threshold: float | Threshold | None = None) -> list[Identification]:
         """One answer per probe row (templates of `model`)."""
-        meta = self._check_model(model)
+        meta = self._check_model(same_model(probes, model=model))
         if not isinstance(top, (int, np.integer)) or isinstance(top, bool) or top < 1:
             raise InputError(f"top must be a positive integer, got {top!r}")
-        t, rate = self.threshold(fmr, threshold)  # an uncalibrated FMR fails before any search
+        th = self.threshold(fmr, threshold)  # an uncalibrated FMR fails before any search
+        t, rate = th.value, th.fmr
         p = as_vectors(probes, meta.dim)
         hits = self.store.search(p, int(top), meta.score_rule)
         size = self.store.count()[0]
@@ -285,13 +279,13 @@ class Gallery:
         return out
 
     def identify(self, image: Any, *, top: int = 1, fmr: float = DEFAULT_FMR,
-                 threshold: float | None = None) -> list[Identification]:
+                 threshold: float | Threshold | None = None) -> list[Identification]:
         """An answer for every face in the photo, largest first, each with its box."""
         from ..image import describe_source
 
         analyzer = self.analyzer()
         self._check_model(analyzer.model_id)
-        self.threshold(fmr, threshold)
+        threshold = self.threshold(fmr, threshold)  # resolved once, passed down
         faces = analyzer.analyze(image)
         if not len(faces):
             raise NoFaceError(f"{describe_source(image)}: no face found")

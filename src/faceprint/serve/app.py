@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import calibration
 from ..errors import FaceprintError, InputError
 from ..gallery.store import MAX_NAME
 from .config import Limits, ServeConfig
@@ -33,7 +34,6 @@ from .runner import InferenceRunner
 
 log = logging.getLogger("faceprint.serve")
 WEB = Path(__file__).with_name("web")
-CALIBRATED_FMRS = (1e-2, 1e-3, 1e-4)
 
 
 def threshold_meaning(fmr: float | None) -> str:
@@ -406,7 +406,7 @@ async def healthz(service: ServiceDep) -> Any:
     except FaceprintError as e:  # a broken key file: the API is locked, and health says so
         auth, problem = True, str(e)
     out = {"status": "degraded" if problem else "ok", "model": a.model_id, "pipeline": a.calibration_name,
-           "identities": len(service.gallery), "auth": auth, "fmrs": list(CALIBRATED_FMRS),
+           "identities": len(service.gallery), "auth": auth, "fmrs": list(calibration.calibrated_rates()),
            "version": _version()}
     if problem:
         out["problem"] = problem

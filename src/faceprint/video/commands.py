@@ -15,6 +15,8 @@ import json
 import sys
 from typing import Any
 
+from ..cli.options import add_fmr, add_model
+
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     help_ = "track faces through a video: one identity per track, a timeline, an annotated copy"
@@ -25,13 +27,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    "every track is unknown and strangers are still told apart")
     p.add_argument("--out", metavar="ANNOTATED.mp4", help="write the video with boxes, track ids and names")
     p.add_argument("--sheet", metavar="DIR", help="write an HTML contact sheet of the tracks into DIR")
-    if not any(a.dest == "model" for a in p._actions):  # the shared options may already declare it
-        p.add_argument("--model", default=None, help="pipeline name (see `faceprint models`); "
-                       "default: the gallery's, else accurate")
+    add_model(p, default_note="default: the gallery's, else the default pipeline")
     p.add_argument("--every", type=_positive, default=None, metavar="N",
                    help="run the detector on every N-th frame and track in between (default: about 8 per second)")
-    p.add_argument("--fmr", type=float, default=1e-3, help="false-match rate of the gallery threshold "
-                   "(calibrated: 1e-2, 1e-3, 1e-4; default 1e-3)")
+    add_fmr(p, "of the gallery threshold")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds to wait for a camera or stream to open and to send a frame (default 10)")
     p.add_argument("--max-frames", type=_positive, default=None, metavar="N", help="stop after N frames")

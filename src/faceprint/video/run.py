@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..calibration import DEFAULT_FMR
+from ..cluster.grouping import CLUSTER_FMR
 from ..errors import FaceprintError
 from .identity import TrackEvidence, cluster_strangers, make_view
 from .shots import CutDetector
@@ -32,7 +34,7 @@ from .timeline import FrameResult, TrackedFace, TrackSummary, VideoSummary
 from .tracker import FaceTracker, Track
 
 DETECTIONS_PER_SECOND = 8.0  # `every` by default: about 8 detector runs per second of video
-STRANGER_FMR = 1e-4  # the threshold `faceprint cluster` merges at (cluster/commands.py)
+STRANGER_FMR = CLUSTER_FMR  # strangers are told apart at the rate `faceprint cluster` merges at
 
 
 def default_every(fps: float) -> int:
@@ -43,7 +45,7 @@ class VideoRun:
     """An iterable over the `FrameResult`s of one video; `summary` once iterated (see `track`)."""
 
     def __init__(self, source: Any, analyzer: Any, *, gallery: Any = None, every: int | None = None,
-                 fmr: float = 1e-3, views: int = 5, decide_after_s: float = 1.0, max_lost_s: float = 1.0,
+                 fmr: float = DEFAULT_FMR, views: int = 5, decide_after_s: float = 1.0, max_lost_s: float = 1.0,
                  appearance: bool = True, timeout_s: float = 10.0, max_duration_s: float | None = None,
                  max_frames: int | None = None, thumbs: bool = True,
                  on_frame: Callable[[Frame, FrameResult], None] | None = None, tracker: Any = None,
@@ -134,7 +136,7 @@ class VideoRun:
         feats = None
         if len(faces) and self._features is not None:
             emb = self._features
-            feats = lambda idx: emb.embed_crops(emb.crops(image, faces[idx]))  # noqa: E731 - only when asked
+            feats = lambda idx: emb.embed_crops(emb.crop(image, faces[idx]))  # noqa: E731 - only when asked
         ids = self.tracker.update(faces.boxes, faces.scores, feats)
         started = False
         if len(faces):
@@ -205,7 +207,8 @@ class VideoRun:
         tracks = sorted(self._finished, key=lambda t: (t.start, t.track))
         t_gal, rate, size = None, None, 0
         if self.gallery is not None and len(self.gallery):
-            t_gal, rate = self.gallery.threshold(self.fmr)
+            th = self.gallery.threshold(self.fmr)
+            t_gal, rate = th.value, th.fmr
             size = len(self.gallery)
         if self._close_gallery:
             self.gallery.close()
@@ -216,7 +219,7 @@ class VideoRun:
 
     def _stranger_threshold(self) -> float:
         try:
-            return float(self.analyzer.threshold(STRANGER_FMR))
+            return self.analyzer.threshold(STRANGER_FMR).value
         except FaceprintError:
             return 0.5  # an uncalibrated custom pipeline: a plain cosine of 0.5
 
@@ -235,7 +238,7 @@ class VideoRun:
 
 
 def track(source: Any, *, model: str | None = None, analyzer: Any = None, gallery: Any = None,
-          every: int | None = None, fmr: float = 1e-3, **options: Any) -> VideoRun:
+          every: int | None = None, fmr: float = DEFAULT_FMR, **options: Any) -> VideoRun:
     """Faces tracked through a video (path, camera index or stream URL), one identity per track.
 
     Iterate the result for one `FrameResult` per frame, then read `.summary` (a
