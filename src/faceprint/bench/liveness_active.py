@@ -9,7 +9,10 @@
 - Slideshows: photos of one LFW person, shown 0.5 s each, ordered by their yaw from the most
   frontal towards the challenged side (the strongest order for an attacker), each held
   still or by hand.
-Every still and slideshow must fail every challenge; the report counts how often they pass.
+LFW photos are cut to their central 150x150 pixels (the deep-funnelled face) and doubled, so
+bystanders in the news photos do not end the check as "more than one face" before the track
+rules are tried. Every still and slideshow must fail every challenge; the report counts how
+often they pass and why they failed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ FPS = 15.0
 SLIDESHOW_PEOPLE = ("George_W_Bush", "Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder")
 STILL_PEOPLE = ("Ariel_Sharon", "Hugo_Chavez", "Jean_Chretien", "John_Ashcroft", "Junichiro_Koizumi",
                 "Serena_Williams", "Vladimir_Putin", "Jacques_Chirac")
+
+
+def _centre(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(image[50:200, 50:200], (300, 300), interpolation=cv2.INTER_CUBIC)
 
 
 def _held(image: np.ndarray, rng: np.random.Generator, n: int, hand: bool) -> list[tuple[float, np.ndarray]]:
@@ -70,7 +79,7 @@ def measure(data: Path) -> dict[str, Any]:
     for p in STILL_PEOPLE:
         files = sorted((lfw / p).glob("*.jpg"))
         if files:
-            photos[p] = load_image(files[0])
+            photos[p] = _centre(load_image(files[0]))
     tally = {"clips": 0, "challenge_checks": 0, "passed": 0, "reasons": {}}
     for name, image in photos.items():
         for hand in (False, True):
@@ -92,7 +101,7 @@ def measure(data: Path) -> dict[str, Any]:
             continue
         measured = []
         for f in files:
-            image = load_image(f)
+            image = _centre(load_image(f))
             m = meter.measure(image, 0.0)
             if m.box is not None:
                 measured.append((m.yaw, m.pitch, image))
