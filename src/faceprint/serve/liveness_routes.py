@@ -67,6 +67,8 @@ class SessionStore:
             self._used[sid] = self._open.pop(sid).expires_at
         for sid in [k for k, t in self._used.items() if t + self.options.ttl_s < now]:
             del self._used[sid]
+        for sid in list(self._used)[:max(0, len(self._used) - 16 * self.options.max_sessions)]:
+            del self._used[sid]  # bounded too: the oldest answered ids go first (dicts keep insertion order)
 
     def issue(self, identity: str | None) -> Any:
         from ..liveness.active import new_session, parse_challenges
@@ -234,7 +236,7 @@ class _Keeping:
         return self.meter.measure(rgb, t)
 
 
-def _check(meter: Any, frames: Any, session: Any) -> tuple[Any, dict[float, Any]]:
+def _check(meter: Any, frames: Any, session: Any) -> tuple[Any, dict[str, Any]]:
     from ..liveness.active import check, measure_frames
 
     keeping = _Keeping(meter) if session.identity is not None else meter
@@ -247,7 +249,7 @@ def _check(meter: Any, frames: Any, session: Any) -> tuple[Any, dict[float, Any]
     return result, kept
 
 
-def _check_clip(meter: Any, name: str, data: bytes, session: Any, limit: float) -> tuple[Any, dict[float, Any]]:
+def _check_clip(meter: Any, name: str, data: bytes, session: Any, limit: float) -> tuple[Any, dict[str, Any]]:
     from ..liveness.active import video_frames
 
     fd, path = tempfile.mkstemp(prefix="faceprint-liveness-")  # the decoder needs a file
