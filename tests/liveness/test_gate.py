@@ -72,3 +72,26 @@ def test_same_face_under_another_name_warns_or_is_refused(capsys, lfw, tmp_path)
     # its own identity is never a duplicate of itself, but "Bush" now holds this face too
     assert main(["enroll", "--model", "fast", "-g", db, "--json", "--append", "--refuse-duplicate", "George",
                  str(lfw["George_W_Bush_0002"])]) == 2  # matches 'Bush' now
+
+
+def test_a_real_face_shrunk_below_the_size_bar_is_refused_as_too_small(fast, lfw, tmp_path):
+    """The size bars are in inter-eye pixels: the same photo, shrunk so its eyes sit under the
+    medium bar and placed on a grey canvas, is refused as too small; at full size it passes."""
+    from faceprint.gallery import open_gallery
+    from faceprint.gallery.gate import face_measures
+    from faceprint.image import load_image
+
+    image = load_image(lfw["Colin_Powell_0001"])
+    faces = fast.detect(image)
+    ied = face_measures(image, faces[faces.pick("central")])["face_size_px"]
+    assert ied >= BARS["medium"][0]
+    k = 0.8 * BARS["medium"][0] / ied
+    small = cv2.resize(image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    canvas = np.full((image.shape[0], image.shape[1], 3), 128, np.uint8)
+    canvas[:small.shape[0], :small.shape[1]] = small
+    with open_gallery(str(tmp_path / "g.db"), fast, create=True) as g:
+        with pytest.raises(QualityFilterError) as err:
+            g.enroll("Colin", [canvas], gate=EnrolmentGate("medium"))
+        assert "too_small" in err.value.reasons
+        assert err.value.measures["face_size_px"] < BARS["medium"][0]
+        g.enroll("Colin", [image], gate=EnrolmentGate("medium"))
