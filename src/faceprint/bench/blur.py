@@ -199,8 +199,6 @@ def lfw_rows(data: Path, finders: dict[str, Any], sizes: list[int], n: int, shar
 # -- 3. the video clip --------------------------------------------------------------------------------
 def clip_truth(data: Path, work: Path) -> tuple[Path, list[np.ndarray], tuple[int, int]]:
     """The bench video clip, and for each frame the face boxes of the photos it shows."""
-    import cv2
-
     from ..video import synthetic
     from .video import ENROLLED, STRANGERS
 
@@ -208,28 +206,46 @@ def clip_truth(data: Path, work: Path) -> tuple[Path, list[np.ndarray], tuple[in
     people = [ENROLLED[0], ENROLLED[1], STRANGERS[0], ENROLLED[2], STRANGERS[1]]
     shots = synthetic.bench_shots(cast, people)
     path = work / "lfw_people_720p25.mp4"
-    fps, size = 25.0, (1280, 720)
-    gt = synthetic.render(shots, path, fps=fps, size=size)
+    gt = synthetic.render(shots, path, fps=25.0, size=(1280, 720))
+    return path, face_truth(shots, gt), (720, 1280)
+
+
+def face_truth(shots: list[Any], gt: Any) -> list[np.ndarray]:
+    """For each frame of a clip rendered by `video/synthetic.py`, the boxes of the faces it shows:
+    each shown photo's faces (`photo_truth`) carried through the shot's camera transform."""
+    import cv2
+
+    from ..video import synthetic
+
+    fps, height = gt.fps, gt.size[1]
     faces = photo_truth(sorted({p for s in shots for a in s.actors for p in a.photos}))
     crop = synthetic.CENTRE[0].stop - synthetic.CENTRE[0].start
     per_frame: list[np.ndarray] = []
     for shot, (first, last) in zip(shots, gt.shots):
         n = last - first + 1
         for k in range(n):
-            cx, cy, zoom, angle = synthetic._lerp(shot.camera_from, shot.camera_to, k / max(n - 1, 1))
+            _, _, zoom, angle = synthetic._lerp(shot.camera_from, shot.camera_to, k / max(n - 1, 1))
             rot = cv2.getRotationMatrix2D((0.0, 0.0), angle, zoom)[:, :2]
             boxes = []
             for person, box in gt.frames[first + k]:
                 actor = next(a for a in shot.actors if a.person == person)
                 photo = actor.photos[int((k / fps) // actor.hold_s) % len(actor.photos)]
-                side = actor.size * size[1]  # the pasted square's side before the camera's zoom
+                side = int(round(actor.size * height))  # the pasted square's side before the camera's zoom
                 centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
                 for f in faces[photo]:
                     corners = np.array([[f[0], f[1]], [f[2], f[1]], [f[2], f[3]], [f[0], f[3]]]) * (side / crop)
                     pts = (corners - side / 2) @ rot.T + centre
                     boxes.append([*pts.min(0), *pts.max(0)])
             per_frame.append(np.array(boxes, np.float32).reshape(-1, 4))
-    return path, per_frame, (size[1], size[0])
+    return per_frame
+
+
+def score_video(result: Any, truth: list[np.ndarray], size: tuple[int, int], share: float) -> dict[str, int]:
+    covers = result.covers_at()
+    total: dict[str, int] = {}
+    for k in range(result.frames):
+        _add(total, score_image(truth[k], np.array(covers.get(k, []), np.float32).reshape(-1, 4), size, share))
+    return total
 
 
 def video_rows(data: Path, finders: dict[str, Any], share: float, seconds: float | None) -> list[dict[str, Any]]:
@@ -243,10 +259,7 @@ def video_rows(data: Path, finders: dict[str, Any], share: float, seconds: float
             t0 = time.perf_counter()
             result = blur_video(path, finder, max_frames=limit)
             elapsed = time.perf_counter() - t0
-            covers = result.covers_at()
-            total: dict[str, int] = {}
-            for k in range(result.frames):
-                _add(total, score_image(truth[k], np.array(covers.get(k, []), np.float32), size, share))
+            total = score_video(result, truth, size, share)
             rows.append({"set": f"LFW video clip, {result.frames} frames", "system": name, **total,
                          "seconds": round(elapsed, 1), "frames_per_s": round(result.frames / elapsed, 2)})
     return rows
