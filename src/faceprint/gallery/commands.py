@@ -29,7 +29,8 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
         from ..pipeline import Analyzer
 
         analyzer = Analyzer.from_name(args.model)
-    return open_gallery(args.gallery, analyzer, create=create, score_rule=getattr(args, "score_rule", None))
+    return open_gallery(args.gallery, analyzer, create=create, score_rule=getattr(args, "score_rule", None),
+                        key_file=getattr(args, "key_file", None))
 
 
 def _metadata(pairs: list[str] | None) -> dict[str, str]:
@@ -156,6 +157,8 @@ def register(sub: Any) -> None:
     """Add `enroll`, `identify` and `gallery` to the `faceprint` subcommands."""
     def common(p: argparse.ArgumentParser, model: bool = True) -> None:
         p.add_argument("--gallery", "-g", required=True, metavar="G", help=GALLERY_HELP)
+        p.add_argument("--key-file", metavar="PATH", help="the gallery's encryption key (base64, 32 bytes; "
+                       "default $FACEPRINT_GALLERY_KEY); a new gallery is made encrypted; see docs/privacy.md")
         if model:
             add_model(p, default_note="default: the gallery's, or the default pipeline for a new gallery; "
                                       "a different model than the gallery's is refused")

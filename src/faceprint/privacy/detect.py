@@ -44,12 +44,14 @@ class RecallDetector:
         f = min(self.upscale, self.upscale_max_side / max(h, w))
         return f if f >= 1.25 else 0.0
 
-    def detect(self, image: np.ndarray) -> Faces:
+    def detect(self, image: np.ndarray, *, upscale: bool = True) -> Faces:
+        """Faces of an RGB image; `upscale=False` skips the small-face pass (video runs it on
+        every few frames only: the tracker's fill covers the frames between)."""
         import cv2
 
         h, w = image.shape[:2]
         found = [self._net.detect(image)]
-        f = self._upscale_factor(h, w)
+        f = self._upscale_factor(h, w) if upscale else 0.0
         if f:
             big = cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_LINEAR)
             up = self._net.detect(big)

@@ -43,9 +43,10 @@ class Blurrer:
         self.detector = detector if detector is not None else RecallDetector(score, upscale=upscale)
         self.keep = keep  # a KeepRule, or None: cover everyone
 
-    def find(self, pixels: np.ndarray) -> tuple[Any, np.ndarray, list[Any]]:
+    def find(self, pixels: np.ndarray, *, upscale: bool = True) -> tuple[Any, np.ndarray, list[Any]]:
         """(faces, cover boxes, keep answers or [None]*n) for one RGB image."""
-        faces = self.detector.detect(pixels)
+        small_pass = upscale or not isinstance(self.detector, RecallDetector)  # other detectors: one pass
+        faces = self.detector.detect(pixels) if small_pass else self.detector.detect(pixels, upscale=False)
         boxes = enlarge(faces.boxes, pixels.shape[:2], self.margin)
         answers = self.keep.answer(pixels, faces) if self.keep is not None else [None] * len(faces)
         return faces, boxes, answers
