@@ -137,6 +137,9 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         elif action == "remove":
             info = gallery.remove(args.name)
             rec = {"removed": info.name, "templates": info.n_templates}
+            if getattr(gallery.store, "purged", True) is False:
+                print("warning: another process is reading the gallery, so its write-ahead log still holds the "
+                      "removed rows until that reader closes and the next write checkpoints it", file=sys.stderr)
             emit(rec) if args.json else print(f"removed {info.name!r} ({info.n_templates} template(s))")
         elif action == "export":
             n = gallery.export(args.file)

@@ -62,6 +62,10 @@ CREATE INDEX IF NOT EXISTS templates_by_identity ON templates(identity_id);
 """
 
 
+_FORGET_TABLE = """CREATE TABLE IF NOT EXISTS forget_keys (
+    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE, entry TEXT NOT NULL)"""
+
+
 def parse_meta(text: str, path: object) -> GalleryMeta:
     try:
         return GalleryMeta.from_dict(json.loads(text))
@@ -143,6 +147,7 @@ class SqliteStore:
         self._db = self._connect(":memory:" if self._virtual else str(self.path), create=self._virtual)
         self._lock = threading.RLock()  # one connection, shared by threads of this process
         self._searchers: dict[str, tuple[int, Searcher]] = {}
+        self.purged = True  # whether the last remove also emptied the WAL (see purge)
         try:
             self._cipher = self._setup_cipher(key)
         except BaseException:
@@ -235,6 +240,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not just unlinked
             if create:
                 db.execute("BEGIN IMMEDIATE")
                 try:
@@ -370,15 +376,59 @@ class SqliteStore:
             [(first + i, ident_id, self._seal_vector(first + i, ident_id, t.vector), self._seal_source(first + i, t.source),
               t.digest, json.dumps(list(t.box)) if t.box is not None else None, created)
              for i, t in enumerate(ident.templates)])
+        if ident.forget:
+            db.execute(_FORGET_TABLE)
+            db.executemany("INSERT INTO forget_keys(identity_id, entry) VALUES (?, ?)",
+                           [(ident_id, self._seal_forget(ident_id, kind, value)) for kind, value in ident.forget])
         n = db.execute("SELECT COUNT(*) FROM templates WHERE identity_id=?", (ident_id,)).fetchone()[0]
         return IdentityInfo(ident.name, n, metadata, created_at)
+
+    def _seal_forget(self, ident_id: int, kind: str, value: str) -> str:
+        text = json.dumps([kind, value], ensure_ascii=False)
+        if not self._cipher:
+            return text
+        import base64
+
+        return _SEALED + base64.b64encode(self._cipher.seal("forget", str(ident_id), text.encode("utf-8"))).decode()
+
+    def _forget_entries(self, db: sqlite3.Connection, ident_id: int) -> tuple[tuple[str, str], ...]:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='forget_keys'").fetchone():
+            return ()
+        out = []
+        for (entry,) in db.execute("SELECT entry FROM forget_keys WHERE identity_id=? ORDER BY rowid", (ident_id,)):
+            if self._cipher:
+                import base64
+
+                entry = self._cipher.open("forget", str(ident_id), base64.b64decode(entry[len(_SEALED):]),
+                                          self.uri).decode("utf-8")
+            kind, value = json.loads(entry)
+            out.append((str(kind), str(value)))
+        return tuple(dict.fromkeys(out))
 
     def remove(self, name: str) -> IdentityInfo:
         with self._lock, self._faults(), self._write() as db:
             info = self._info(db, name)
-            db.execute("DELETE FROM identities WHERE name=?", (self._lookup(name),))  # templates: ON DELETE CASCADE
+            ident_id = db.execute("SELECT id FROM identities WHERE name=?", (self._lookup(name),)).fetchone()[0]
+            forget = self._forget_entries(db, ident_id)
+            # Templates and forget entries go by ON DELETE CASCADE; secure_delete zeroes their bytes.
+            db.execute("DELETE FROM identities WHERE name=?", (self._lookup(name),))
             self._bump(db)
-        return info
+        self._searchers = {}  # the in-memory matrix held the removed templates too
+        self.purged = self.purge()
+        return IdentityInfo(info.name, info.n_templates, info.metadata, info.created, info.templates, forget)
+
+    def purge(self, attempts: int = 20) -> bool:
+        """Move every committed page into the main file and empty the WAL (a TRUNCATE checkpoint),
+        so removed rows survive in neither file. False if other readers kept it from finishing."""
+        import time
+
+        for _ in range(attempts):
+            with self._lock, self._faults():
+                busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.1)  # another connection is reading: let it finish
+        return False
 
     def _info(self, db: sqlite3.Connection, name: str, templates: bool = False) -> IdentityInfo:
         key = self._lookup(name)
