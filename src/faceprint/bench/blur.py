@@ -45,6 +45,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--share", type=float, default=0.9, help="share of a face box that must be under a cover")
     p.add_argument("--video-seconds", type=float, default=None, help="only the first S seconds of the clip")
     p.add_argument("--skip-video", action="store_true")
+    p.add_argument("--skip-photos", action="store_true", help="only the video clip")
     p.add_argument("--skip-baseline", action="store_true")
     p.add_argument("--json", action="store_true")
 
@@ -269,10 +270,11 @@ def run(args: argparse.Namespace) -> int:
     data = Path(args.data)
     finders = systems(args.skip_baseline)
     rows = []
-    if (data / "dlib_examples" / "faces_boxes.csv").is_file():
+    if (data / "dlib_examples" / "faces_boxes.csv").is_file() and not args.skip_photos:
         rows += dlib_rows(data, finders, args.share)
     if (data / "lfw_deepfunneled" / "labels.csv").is_file():
-        rows += lfw_rows(data, finders, args.sizes, args.lfw_images, args.share)
+        if not args.skip_photos:
+            rows += lfw_rows(data, finders, args.sizes, args.lfw_images, args.share)
         if not args.skip_video:
             rows += video_rows(data, finders, args.share, args.video_seconds)
     for r in rows:
