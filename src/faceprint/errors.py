@@ -129,6 +129,12 @@ class GalleryWriteError(GalleryError):
     code = "gallery_write"
 
 
+class GalleryKeyError(GalleryError):
+    """An encrypted gallery opened without its key or with another key, or a key given for a plain gallery."""
+
+    code = "gallery_key"
+
+
 class GalleryDamagedError(GalleryError):
     """The gallery file is corrupt (bad pages, malformed records)."""
 

@@ -13,7 +13,8 @@ from ..calibrate import default_data_dir
 RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "cluster", "classical": "classical",
            "serve": "serve", "explain": "explain", "gallery": "gallery",
            "liveness": "liveness", "compat": "compat", "video": "video",
-           "dlib_onnx": "dlib_onnx", "routes": "routes", "index": "index", "keepalive": "keepalive"}
+           "dlib_onnx": "dlib_onnx", "routes": "routes", "index": "index", "keepalive": "keepalive",
+           "blur": "blur", "encryption": "encryption"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     add_gallery(g)
     from .compat import add_parser as add_compat; add_compat(sub)  # noqa: E702
     from .keepalive import add_parser as add_keepalive; add_keepalive(sub)  # noqa: E702
+    from .blur import add_parser as add_blur; add_blur(sub)  # noqa: E702
+    from .encryption import add_parser as add_encryption; add_encryption(sub)  # noqa: E702
     args = parser.parse_args(argv)
     return importlib.import_module(f"{__package__}.{RUNNERS[args.name]}").run(args)
 

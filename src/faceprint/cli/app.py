@@ -32,6 +32,7 @@ COMMANDS = (
     "faceprint.compat.commands",
     "faceprint.video.commands",
     "faceprint.index.commands",
+    "faceprint.privacy.commands",
 )
 
 

@@ -114,7 +114,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     except OSError as e:  # disk full, the folder made read-only meanwhile...
         raise OutputError(f"--out {out}: cannot write the results: {e.strerror or e}") from None
     if args.enroll:
-        summary["enrolled"] = enroll_named(args.enroll, photos, table, labels, names, model_id)
+        summary["enrolled"] = enroll_named(args.enroll, photos, table, labels, names, model_id, out)
     if args.json:
         _emit(summary)
     else:

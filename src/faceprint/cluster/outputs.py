@@ -58,7 +58,7 @@ def write_outputs(out: Path, photos: Path, table: FaceTable, labels: np.ndarray,
 
 
 def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.ndarray, ids: list[int | str],
-                 model: str) -> dict[str, int]:
+                 model: str, out: Path | None = None) -> dict[str, int]:
     """Put each named cluster's faces into a gallery as that person's templates; name -> count."""
     from ..gallery import open_gallery
 
@@ -70,9 +70,11 @@ def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.nd
                 continue
             rows = np.flatnonzero(labels == c)
             if name in present:
-                gallery.remove(name)  # the corrected cluster is the current truth about this person
+                gallery.remove(name, elsewhere=False)  # the corrected cluster is the current truth about this person
+            # Recorded so `gallery remove` also forgets the cached faces and this folder's sheet.
+            forget = [("cache", table.digests[k]) for k in rows] + ([("sheet", str(out))] if out else [])
             gallery.enroll_vectors(name, table.embeddings[rows], model=model,
-                                   sources=[f"{photos / table.files[k]}#{table.index[k]}" for k in rows])
+                                   sources=[f"{photos / table.files[k]}#{table.index[k]}" for k in rows], forget=forget)
             done[name] = int(rows.size)
     return done
 

@@ -24,28 +24,40 @@ __all__ = ["Gallery", "Identification", "Candidate", "Enrollment", "GalleryMeta"
 
 
 def open_gallery(uri: "str | os.PathLike[str]", analyzer: Any | None = None, *, create: bool = False, index: str = "auto",
-                 score_rule: str | None = None) -> "Gallery":
+                 score_rule: str | None = None, key: bytes | None = None, key_file: "str | os.PathLike[str] | None" = None
+                 ) -> "Gallery":
     """Open the gallery at `uri` (see the module doc); `create=True` makes a new one if absent.
 
     `index`: "exact", "pq" (product-quantised scan + exact re-scoring, for large galleries),
     "hnsw" or "auto" (exact); only the embedded store uses it. `score_rule` ("max" or
     "mean") is fixed when a gallery is made.
+
+    Encryption at rest (embedded store): `key` (32 bytes), else the key in `key_file`, else
+    `$FACEPRINT_GALLERY_KEY` (base64). With a key a new gallery is made encrypted and an
+    encrypted one opens; without it an encrypted gallery is refused (`GalleryKeyError`).
     """
-    from ..errors import InputError
+    from ..errors import GalleryKeyError, InputError
     from .gallery import Gallery
 
     if isinstance(uri, os.PathLike):
         uri = os.fspath(uri)
     if not isinstance(uri, str) or not uri:
         raise InputError(f"a gallery needs a path or URI, got {uri!r}")
+    if key is None:
+        from ..privacy.encryption import gallery_key
+
+        key = gallery_key(key_file, gallery=uri)
     if uri.startswith(("milvus://", "milvus-lite:")):
+        if key is not None:
+            raise GalleryKeyError("encryption at rest is for the embedded (SQLite) gallery; Milvus searches the "
+                                  "vectors itself (protect its volume instead); unset $FACEPRINT_GALLERY_KEY")
         from .milvus_store import MilvusStore
 
         store: Any = MilvusStore.from_uri(uri, create=create)
     else:
         from .sqlite_store import SqliteStore
 
-        store = SqliteStore(uri, create=create, index=index)
+        store = SqliteStore(uri, create=create, index=index, key=key)
     try:
         return Gallery(store, analyzer, score_rule=score_rule)
     except BaseException:

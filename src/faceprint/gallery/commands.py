@@ -29,7 +29,34 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
         from ..pipeline import Analyzer
 
         analyzer = Analyzer.from_name(args.model)
-    return open_gallery(args.gallery, analyzer, create=create, score_rule=getattr(args, "score_rule", None))
+    return open_gallery(args.gallery, analyzer, create=create, score_rule=getattr(args, "score_rule", None),
+                        key_file=getattr(args, "key_file", None))
+
+
+class _Audit:
+    """`--audit-log PATH`: one record per enroll, remove, export, import or searched photo (privacy/audit.py)."""
+
+    def __init__(self, args: argparse.Namespace, command: str) -> None:
+        self.log = None
+        self.command = command
+        if getattr(args, "audit_log", None):
+            from ..privacy.audit import AuditLog, cli_actor
+
+            self.log = AuditLog(args.audit_log)
+            self.who = cli_actor()
+            self.gallery = args.gallery
+
+    def __call__(self, action: str, identity: str | None = None, outcome: str = "ok", **extra: Any) -> None:
+        if self.log is not None:
+            self.log.record(**self.who, via="cli", route=self.command, action=action, identity=identity,
+                            outcome=outcome, gallery=self.gallery, **extra)
+
+    def __enter__(self) -> "_Audit":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.log is not None:
+            self.log.close()
 
 
 def _metadata(pairs: list[str] | None) -> dict[str, str]:
@@ -54,8 +81,14 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         raise InputError("enroll needs NAME and at least one IMAGE (or --from DIR --labels CSV)")
     metadata = _metadata(args.meta)
     gate = EnrolmentGate(args.quality_filter, args.require_live, args.refuse_duplicate)
-    with _open(args, create=True) as gallery:
-        result = gallery.enroll(args.name, args.images, metadata=metadata, append=args.append, gate=gate)
+    with _Audit(args, "faceprint enroll") as audit:
+        try:
+            with _open(args, create=True) as gallery:
+                result = gallery.enroll(args.name, args.images, metadata=metadata, append=args.append, gate=gate)
+        except FaceprintError as e:
+            audit("enroll", args.name, e.code)
+            raise
+        audit("enroll", result.identity.name, photos=len(args.images))
     rec = {"gallery": args.gallery, **result.to_dict(), "warnings": gate.warnings}
     for w in gate.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -73,17 +106,20 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 # -- identify ----------------------------------------------------------------------------
 def cmd_identify(args: argparse.Namespace) -> int:
     batch = Batch(args)
-    with _open(args) as gallery:
+    with _Audit(args, "faceprint identify") as audit, _open(args) as gallery:
         gallery.analyzer()
         threshold = gallery.threshold(args.fmr, args.threshold)  # resolved once: a usage error before any work
         for path in args.images:
             try:
                 answers = gallery.identify(path, top=args.top, threshold=threshold)
-            except (GalleryError, ModelMismatchError):
+            except (GalleryError, ModelMismatchError) as e:
+                audit("search", outcome=e.code)
                 raise  # about the gallery, not this photo: stop
             except FaceprintError as e:
+                audit("search", outcome=e.code)
                 batch.fail({"file": path}, e)
                 continue
+            audit("search", identities=sorted({a.identity for a in answers if a.identity}), faces=len(answers))
             for a in answers:
                 rec = {"file": path, **a.to_dict()}
                 if args.json:
@@ -110,6 +146,16 @@ def _print_answer(rec: dict[str, Any]) -> None:
 # -- gallery -----------------------------------------------------------------------------
 def cmd_gallery(args: argparse.Namespace) -> int:
     action = args.action
+    with _Audit(args, f"faceprint gallery {action}") as audit:
+        try:
+            return _gallery_action(args, action, audit)
+        except FaceprintError as e:
+            if action in ("remove", "export", "import"):
+                audit(action, getattr(args, "name", None), e.code)
+            raise
+
+
+def _gallery_action(args: argparse.Namespace, action: str, audit: "_Audit") -> int:
     with _open(args, create=action == "import") as gallery:
         if action == "list":
             rows = [i.to_dict() for i in gallery.identities()]
@@ -135,14 +181,20 @@ def cmd_gallery(args: argparse.Namespace) -> int:
                     print(f"  #{t['id']} {t['source'] or '(vector)'} box={t['box']}")
         elif action == "remove":
             info = gallery.remove(args.name)
+            audit("remove", info.name, templates=info.n_templates)
             rec = {"removed": info.name, "templates": info.n_templates}
+            if getattr(gallery.store, "purged", True) is False:
+                print("warning: another process is reading the gallery, so its write-ahead log still holds the "
+                      "removed rows until that reader closes and the next write checkpoints it", file=sys.stderr)
             emit(rec) if args.json else print(f"removed {info.name!r} ({info.n_templates} template(s))")
         elif action == "export":
             n = gallery.export(args.file)
+            audit("export", identities=n)
             rec = {"exported": n, "file": args.file}
             emit(rec) if args.json else print(f"wrote {n} identities to {args.file}")
         elif action == "import":
             n = gallery.import_file(args.file)
+            audit("import", identities=n)
             rec = {"imported": n, "file": args.file, "gallery": args.gallery}
             emit(rec) if args.json else print(f"imported {n} identities from {args.file} into {args.gallery}")
     return EXIT_OK
@@ -156,6 +208,10 @@ def register(sub: Any) -> None:
     """Add `enroll`, `identify` and `gallery` to the `faceprint` subcommands."""
     def common(p: argparse.ArgumentParser, model: bool = True) -> None:
         p.add_argument("--gallery", "-g", required=True, metavar="G", help=GALLERY_HELP)
+        p.add_argument("--audit-log", metavar="PATH", help="append who enrolled, removed, exported or searched "
+                       "to PATH (JSON Lines, 0600; no images or templates)")
+        p.add_argument("--key-file", metavar="PATH", help="the gallery's encryption key (base64, 32 bytes; "
+                       "default $FACEPRINT_GALLERY_KEY); a new gallery is made encrypted; see docs/privacy.md")
         if model:
             add_model(p, default_note="default: the gallery's, or the default pipeline for a new gallery; "
                                       "a different model than the gallery's is refused")

@@ -129,8 +129,16 @@ class Gallery:
     def show(self, name: str) -> IdentityInfo:
         return self.store.identity(_lookup(name))
 
-    def remove(self, name: str) -> IdentityInfo:
-        return self.store.remove(_lookup(name))
+    def remove(self, name: str, *, elsewhere: bool = True) -> IdentityInfo:
+        """Delete an identity everywhere faceprint put it: its templates (securely, see the store),
+        and the cache rows and cluster sheet entries recorded at enrollment (privacy/forget.py).
+        `elsewhere=False` only deletes the templates (a re-enrollment that replaces them)."""
+        info = self.store.remove(_lookup(name))
+        if info.forget and elsewhere:
+            from ..privacy.forget import forget
+
+            forget(info.forget, info.name)
+        return info
 
     def _check_model(self, model_id: str, meta: GalleryMeta | None = None) -> GalleryMeta:
         meta = meta or self.store.meta()
@@ -182,7 +190,7 @@ class Gallery:
         meta = self.store.meta()
         if meta is not None:
             self._check_model(analyzer.model_id, meta)
-        vectors, templates, photos = [], [], []
+        vectors, templates, photos, cache_keys = [], [], [], []
         for k, image in enumerate(images):
             what = repr(sources[k]) if sources is not None else describe_source(image)
             pixels = load_image(image)
@@ -196,6 +204,10 @@ class Gallery:
             if gate is not None:
                 gate.check_photo(pixels, faces, what)
             vectors.append(faces.embeddings[0])
+            if isinstance(image, (str, os.PathLike)):  # the caches key a photo by its file's content
+                from ..cache import file_digest
+
+                cache_keys.append(("cache", file_digest(image)))
             source = (sources[k] if sources is not None
                       else str(image) if isinstance(image, (str, os.PathLike)) else what)
             templates.append(NewTemplate(faces.embeddings[0], source, digest, box))
@@ -206,13 +218,15 @@ class Gallery:
         card = getattr(analyzer, "card", None)
         new_meta = meta or self._new_meta(analyzer.model_id, int(np.asarray(vectors).shape[1]),
                                           card.to_dict() if card is not None else {})
-        info = self._add(new_meta, NewIdentity(name, templates, dict(metadata or {}), now()), append)
+        info = self._add(new_meta, NewIdentity(name, templates, dict(metadata or {}), now(), cache_keys), append)
         return Enrollment(info, len(templates), new_meta.model_id, tuple(photos))
 
     def enroll_vectors(self, name: str, vectors: Any, *, model: str, sources: Sequence[str] | None = None,
                        metadata: dict[str, Any] | None = None, append: bool = False,
-                       preprocessing: dict[str, Any] | None = None) -> Enrollment:
-        """Enroll templates computed elsewhere; `model` is the id of the model that made them."""
+                       preprocessing: dict[str, Any] | None = None,
+                       forget: Sequence[tuple[str, str]] = ()) -> Enrollment:
+        """Enroll templates computed elsewhere; `model` is the id of the model that made them.
+        `forget`: what `remove` must also erase elsewhere (see `IdentityInfo.forget`)."""
         model = same_model(vectors, model=model)  # a typed Embedding of another model is refused
         name = check_name(name)
         meta = self.store.meta()
@@ -224,7 +238,7 @@ class Gallery:
             raise InputError(f"{len(v)} templates but {len(srcs)} sources")
         templates = [NewTemplate(row, s) for row, s in zip(v, srcs)]
         new_meta = meta or self._new_meta(model, v.shape[1], dict(preprocessing or {}))
-        info = self._add(new_meta, NewIdentity(name, templates, dict(metadata or {}), now()), append)
+        info = self._add(new_meta, NewIdentity(name, templates, dict(metadata or {}), now(), tuple(forget)), append)
         return Enrollment(info, len(templates), model)
 
     def enroll_many(self, items: Sequence[tuple[str, Any]], *, model: str) -> int:

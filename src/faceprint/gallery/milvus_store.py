@@ -219,7 +219,14 @@ class MilvusStore:
         info = self.identity(name)
         # Identity row first: once it is gone the name is free, even if deleting templates fails.
         self.client.delete(self.c_ids, ids=[name])
-        self.client.delete(self.c_templates, filter=f"identity == {_lit(name)}")
+        # Templates by primary key (not only by filter), then a flush: the deletion is then sealed
+        # into Milvus' segments, and compaction drops the rows for good (docs/privacy.md).
+        rows = self.client.query(self.c_templates, filter=f"identity == {_lit(name)}", output_fields=["id"])
+        ids = [r["id"] for r in rows]
+        if ids:
+            self.client.delete(self.c_templates, ids=ids)
+        for collection in (self.c_ids, self.c_templates):
+            self.client.flush(collection)
         return info
 
     def _all_ids(self) -> list[dict[str, Any]]:

@@ -15,6 +15,12 @@ are biometric data.
 
 Searches load the templates into memory once and reuse them until another write (from
 this or another process) bumps the `generation` counter in the meta table.
+
+Encryption at rest (`key=`, see `privacy/encryption.py`): the same tables, with the vector,
+the photo name and the identity's name and metadata sealed with AES-256-GCM, and the `name`
+column holding an HMAC of the name for lookups. Such a file has schema version 2, so an
+older faceprint refuses it rather than misreading it. Templates are decrypted only into
+the in-memory search matrix.
 """
 
 from __future__ import annotations
@@ -24,18 +30,23 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import DuplicateError, GalleryDamagedError, GalleryError, GalleryWriteError, NotAGalleryError, \
-    UnknownIdentityError
+from ..errors import DuplicateError, GalleryDamagedError, GalleryError, GalleryKeyError, GalleryWriteError, \
+    NotAGalleryError, UnknownIdentityError
 from .sqlite_faults import faults, translate
 from .search import Searcher
 from .store import GalleryMeta, Hits, IdentityInfo, NewIdentity, TemplateInfo, now
 
+if TYPE_CHECKING:
+    from ..privacy.encryption import TemplateCipher
+
 APPLICATION_ID = 0x46505247  # "FPRG"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: plain; 2: the same tables with sealed values (an encrypted gallery)
+PLAIN_VERSION, ENCRYPTED_VERSION = 1, 2
+_SEALED = "sealed:"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 LOCK_TIMEOUT_S = 30.0  # then a writer gets GalleryLockedError rather than waiting forever
 
@@ -49,6 +60,10 @@ CREATE TABLE IF NOT EXISTS templates (
     vector BLOB NOT NULL, source TEXT NOT NULL, digest TEXT NOT NULL, box TEXT, created TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS templates_by_identity ON templates(identity_id);
 """
+
+
+_FORGET_TABLE = """CREATE TABLE IF NOT EXISTS forget_keys (
+    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE, entry TEXT NOT NULL)"""
 
 
 def parse_meta(text: str, path: object) -> GalleryMeta:
@@ -113,8 +128,9 @@ class SqliteStore:
     """`Store` on one SQLite file. Open with `create=True` to make a new one."""
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = False, index: str = "auto",
-                 timeout: float | None = None) -> None:
-        """`timeout`: seconds to wait for another process's write lock (default LOCK_TIMEOUT_S)."""
+                 timeout: float | None = None, key: bytes | None = None) -> None:
+        """`timeout`: seconds to wait for another process's write lock (default LOCK_TIMEOUT_S).
+        `key`: 32 bytes to open an encrypted gallery, or to make a new gallery encrypted."""
         timeout = LOCK_TIMEOUT_S if timeout is None else timeout
         self.path = Path(path)
         self.uri = str(self.path)
@@ -131,6 +147,88 @@ class SqliteStore:
         self._db = self._connect(":memory:" if self._virtual else str(self.path), create=self._virtual)
         self._lock = threading.RLock()  # one connection, shared by threads of this process
         self._searchers: dict[str, tuple[int, Searcher]] = {}
+        self.purged = True  # whether the last remove also emptied the WAL (see purge)
+        try:
+            self._cipher = self._setup_cipher(key)
+        except BaseException:
+            self._db.close()
+            raise
+
+    @property
+    def encrypted(self) -> bool:
+        return self._cipher is not None
+
+    def _setup_cipher(self, key: bytes | None) -> "TemplateCipher | None":
+        import base64
+
+        from ..privacy.encryption import ENV, TemplateCipher, new_gallery_id
+
+        with self._faults():
+            row = self._db.execute("SELECT value FROM gallery_meta WHERE key='encryption'").fetchone()
+            has_meta = self._db.execute("SELECT 1 FROM gallery_meta WHERE key='meta'").fetchone() is not None
+        if row is not None:
+            try:
+                enc = json.loads(row[0])
+                gallery_id, check = base64.b64decode(enc["gallery_id"]), base64.b64decode(enc["check"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise GalleryDamagedError(f"gallery {self.path} has a malformed encryption record "
+                                          f"({type(e).__name__}); it was left untouched") from None
+            if key is None:
+                raise GalleryKeyError(f"gallery {self.path} is encrypted ({enc.get('cipher', '?')}): give its key "
+                                      f"(${ENV}, base64, or --key-file)")
+            cipher = TemplateCipher(key, gallery_id)
+            cipher.verify(check, str(self.path))
+            return cipher
+        if key is None:
+            return None
+        if has_meta:
+            raise GalleryKeyError(f"gallery {self.path} is not encrypted, but a key was given; to encrypt it, "
+                                  f"export it and import the export into a new gallery opened with the key "
+                                  f"(then delete the export); or unset ${ENV}")
+        return TemplateCipher(key, new_gallery_id())  # written with the first enrollment
+
+    # -- sealed values (identity when the gallery is plain) ----------------------------
+    def _lookup(self, name: str) -> str:
+        return self._cipher.lookup(name) if self._cipher else name
+
+    def _seal_identity(self, ident_id: int, name: str, metadata: dict) -> str:
+        if not self._cipher:
+            return json.dumps(metadata, ensure_ascii=False)
+        import base64
+
+        blob = json.dumps({"name": name, "metadata": metadata}, ensure_ascii=False).encode("utf-8")
+        return _SEALED + base64.b64encode(self._cipher.seal("identity", str(ident_id), blob)).decode("ascii")
+
+    def _open_identity(self, ident_id: int, stored_name: str, text: str) -> tuple[str, dict]:
+        if not self._cipher:
+            return stored_name, json.loads(text)
+        import base64
+
+        if not text.startswith(_SEALED):
+            raise GalleryDamagedError(f"gallery {self.uri}: identity row {ident_id} is not sealed")
+        d = json.loads(self._cipher.open("identity", str(ident_id), base64.b64decode(text[len(_SEALED):]), self.uri))
+        return d["name"], d["metadata"]
+
+    def _seal_vector(self, tid: int, ident_id: int, vector: np.ndarray) -> bytes:
+        raw = np.asarray(vector, "<f4").tobytes()
+        return self._cipher.seal("vector", f"{tid}:{ident_id}", raw) if self._cipher else raw
+
+    def _open_vector(self, tid: int, ident_id: int, blob: bytes) -> bytes:
+        return self._cipher.open("vector", f"{tid}:{ident_id}", blob, self.uri) if self._cipher else blob
+
+    def _seal_source(self, tid: int, source: str) -> str:
+        if not self._cipher or not source:
+            return source
+        import base64
+
+        return _SEALED + base64.b64encode(self._cipher.seal("source", str(tid), source.encode("utf-8"))).decode()
+
+    def _open_source(self, tid: int, text: str) -> str:
+        if not self._cipher or not text:
+            return text
+        import base64
+
+        return self._cipher.open("source", str(tid), base64.b64decode(text[len(_SEALED):]), self.uri).decode("utf-8")
 
     def _faults(self):
         return faults(self.path, self._timeout)
@@ -142,13 +240,14 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not just unlinked
             if create:
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     # Another process may have created it meanwhile: only an unmarked file is set up.
                     if db.execute("PRAGMA application_id").fetchone()[0] == 0:
                         db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                        db.execute(f"PRAGMA user_version={PLAIN_VERSION}")
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             db.execute(statement)
@@ -223,6 +322,8 @@ class SqliteStore:
             row = db.execute("SELECT value FROM gallery_meta WHERE key='meta'").fetchone()
             if row is None:
                 db.execute("INSERT INTO gallery_meta(key, value) VALUES ('meta', ?)", (json.dumps(meta.to_dict()),))
+                if self._cipher is not None:
+                    self._write_encryption(db)
             elif parse_meta(row[0], self.path).model_id != meta.model_id:
                 raise GalleryError("the gallery's model changed while enrolling")  # another process created it
             for ident in identities:
@@ -230,57 +331,123 @@ class SqliteStore:
             self._bump(db)
         return out
 
+    def _write_encryption(self, db: sqlite3.Connection) -> None:
+        import base64
+
+        from ..privacy.encryption import CIPHER
+
+        c = self._cipher
+        record = {"cipher": CIPHER, "names": "HMAC-SHA256 lookup + sealed", "kdf": "HKDF-SHA256",
+                  "gallery_id": base64.b64encode(c.gallery_id).decode(), "check": base64.b64encode(c.key_check()).decode()}
+        db.execute("INSERT INTO gallery_meta(key, value) VALUES ('encryption', ?)", (json.dumps(record),))
+        db.execute(f"PRAGMA user_version={ENCRYPTED_VERSION}")
+
     def _add_one(self, db: sqlite3.Connection, ident: NewIdentity, append: bool) -> IdentityInfo:
         created = ident.created or now()
-        row = db.execute("SELECT id, metadata, created FROM identities WHERE name=?", (ident.name,)).fetchone()
+        key = self._lookup(ident.name)
+        row = db.execute("SELECT id, metadata, created FROM identities WHERE name=?", (key,)).fetchone()
         if row is not None and not append:
             raise DuplicateError(f"identity {ident.name!r} is already enrolled; use append to add photos to it "
                                  f"or remove it first")
         if row is None:
             cur = db.execute("INSERT INTO identities(name, metadata, created) VALUES (?, ?, ?)",
-                             (ident.name, json.dumps(ident.metadata, ensure_ascii=False), created))
+                             (key, json.dumps(ident.metadata, ensure_ascii=False), created))
             ident_id, metadata, created_at = cur.lastrowid, dict(ident.metadata), created
+            if self._cipher is not None:  # sealed with its row id, known only now
+                db.execute("UPDATE identities SET metadata=? WHERE id=?",
+                           (self._seal_identity(ident_id, ident.name, metadata), ident_id))
         else:
             ident_id, created_at = row[0], row[2]
-            metadata = {**json.loads(row[1]), **ident.metadata}
-            db.execute("UPDATE identities SET metadata=? WHERE id=?", (json.dumps(metadata, ensure_ascii=False),
-                                                                       ident_id))
+            metadata = {**self._open_identity(row[0], key, row[1])[1], **ident.metadata}
+            db.execute("UPDATE identities SET metadata=? WHERE id=?",
+                       (self._seal_identity(ident_id, ident.name, metadata), ident_id))
             digests = {t.digest for t in ident.templates if t.digest}
             if digests:
                 marks = ",".join("?" * len(digests))
-                dup = db.execute(f"SELECT source FROM templates WHERE identity_id=? AND digest IN ({marks})",
+                dup = db.execute(f"SELECT id, source FROM templates WHERE identity_id=? AND digest IN ({marks})",
                                  (ident_id, *digests)).fetchone()
                 if dup is not None:
-                    raise DuplicateError(f"this photo is already enrolled for {ident.name!r} (as {dup[0]!r})")
+                    raise DuplicateError(f"this photo is already enrolled for {ident.name!r} "
+                                         f"(as {self._open_source(dup[0], dup[1])!r})")
+        # Ids are given here (the write lock is held), so each sealed value can name its row.
+        first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM templates").fetchone()[0]
         db.executemany(
-            "INSERT INTO templates(identity_id, vector, source, digest, box, created) VALUES (?, ?, ?, ?, ?, ?)",
-            [(ident_id, np.asarray(t.vector, "<f4").tobytes(), t.source, t.digest,
-              json.dumps(list(t.box)) if t.box is not None else None, created) for t in ident.templates])
+            "INSERT INTO templates(id, identity_id, vector, source, digest, box, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(first + i, ident_id, self._seal_vector(first + i, ident_id, t.vector), self._seal_source(first + i, t.source),
+              t.digest, json.dumps(list(t.box)) if t.box is not None else None, created)
+             for i, t in enumerate(ident.templates)])
+        if ident.forget:
+            db.execute(_FORGET_TABLE)
+            db.executemany("INSERT INTO forget_keys(identity_id, entry) VALUES (?, ?)",
+                           [(ident_id, self._seal_forget(ident_id, kind, value)) for kind, value in ident.forget])
         n = db.execute("SELECT COUNT(*) FROM templates WHERE identity_id=?", (ident_id,)).fetchone()[0]
         return IdentityInfo(ident.name, n, metadata, created_at)
+
+    def _seal_forget(self, ident_id: int, kind: str, value: str) -> str:
+        text = json.dumps([kind, value], ensure_ascii=False)
+        if not self._cipher:
+            return text
+        import base64
+
+        return _SEALED + base64.b64encode(self._cipher.seal("forget", str(ident_id), text.encode("utf-8"))).decode()
+
+    def _forget_entries(self, db: sqlite3.Connection, ident_id: int) -> tuple[tuple[str, str], ...]:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='forget_keys'").fetchone():
+            return ()
+        out = []
+        for (entry,) in db.execute("SELECT entry FROM forget_keys WHERE identity_id=? ORDER BY rowid", (ident_id,)):
+            if self._cipher:
+                import base64
+
+                entry = self._cipher.open("forget", str(ident_id), base64.b64decode(entry[len(_SEALED):]),
+                                          self.uri).decode("utf-8")
+            kind, value = json.loads(entry)
+            out.append((str(kind), str(value)))
+        return tuple(dict.fromkeys(out))
 
     def remove(self, name: str) -> IdentityInfo:
         with self._lock, self._faults(), self._write() as db:
             info = self._info(db, name)
-            db.execute("DELETE FROM identities WHERE name=?", (name,))  # templates go by ON DELETE CASCADE
+            ident_id = db.execute("SELECT id FROM identities WHERE name=?", (self._lookup(name),)).fetchone()[0]
+            forget = self._forget_entries(db, ident_id)
+            # Templates and forget entries go by ON DELETE CASCADE; secure_delete zeroes their bytes.
+            db.execute("DELETE FROM identities WHERE name=?", (self._lookup(name),))
             self._bump(db)
-        return info
+        self._searchers = {}  # the in-memory matrix held the removed templates too
+        self.purged = self.purge()
+        return IdentityInfo(info.name, info.n_templates, info.metadata, info.created, info.templates, forget)
+
+    def purge(self, attempts: int = 20) -> bool:
+        """Move every committed page into the main file and empty the WAL (a TRUNCATE checkpoint),
+        so removed rows survive in neither file. False if other readers kept it from finishing."""
+        import time
+
+        for _ in range(attempts):
+            with self._lock, self._faults():
+                busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.1)  # another connection is reading: let it finish
+        return False
 
     def _info(self, db: sqlite3.Connection, name: str, templates: bool = False) -> IdentityInfo:
-        row = db.execute("SELECT id, metadata, created FROM identities WHERE name=?", (name,)).fetchone()
+        key = self._lookup(name)
+        row = db.execute("SELECT id, metadata, created FROM identities WHERE name=?", (key,)).fetchone()
         if row is None:
             raise UnknownIdentityError(f"no identity {name!r} in gallery {self.uri}")
         rows = db.execute("SELECT id, source, digest, box, created FROM templates WHERE identity_id=? ORDER BY id",
                           (row[0],)).fetchall()
-        temps = tuple(TemplateInfo(r[0], r[1], r[2], tuple(json.loads(r[3])) if r[3] else None, r[4]) for r in rows)
-        return IdentityInfo(name, len(rows), json.loads(row[1]), row[2], temps if templates else ())
+        temps = tuple(TemplateInfo(r[0], self._open_source(r[0], r[1]), r[2], tuple(json.loads(r[3])) if r[3] else None,
+                                   r[4]) for r in rows)
+        return IdentityInfo(name, len(rows), self._open_identity(row[0], key, row[1])[1], row[2],
+                            temps if templates else ())
 
     def identities(self) -> list[IdentityInfo]:
         with self._lock, self._faults():
             rows = self._db.execute(
-                "SELECT i.name, i.metadata, i.created, COUNT(t.id) FROM identities i "
+                "SELECT i.id, i.name, i.metadata, i.created, COUNT(t.id) FROM identities i "
                 "LEFT JOIN templates t ON t.identity_id = i.id GROUP BY i.id ORDER BY i.id").fetchall()
-            return [IdentityInfo(r[0], r[3], json.loads(r[1]), r[2]) for r in rows]
+            return [_info_row(self._open_identity(r[0], r[1], r[2]), r[4], r[3]) for r in rows]
 
     def identity(self, name: str) -> IdentityInfo:
         with self._lock, self._faults():
@@ -291,13 +458,15 @@ class SqliteStore:
             # One read transaction: a concurrent writer cannot make the export half old, half new.
             self._db.execute("BEGIN")
             try:
-                names = [r[0] for r in self._db.execute("SELECT name FROM identities ORDER BY id")]
+                names = [(r[0], self._open_identity(r[0], r[1], r[2])[0]) for r in
+                         self._db.execute("SELECT id, name, metadata FROM identities ORDER BY id")]
                 items = []
-                for name in names:
+                for ident_id, name in names:
                     info = self._info(self._db, name, templates=True)
-                    vecs = self._db.execute("SELECT t.vector FROM templates t JOIN identities i ON i.id = "
-                                            "t.identity_id WHERE i.name=? ORDER BY t.id", (name,)).fetchall()
-                    items.append((info, np.frombuffer(b"".join(v[0] for v in vecs), "<f4").reshape(len(vecs), -1)))
+                    vecs = self._db.execute("SELECT id, vector FROM templates WHERE identity_id=? ORDER BY id",
+                                            (ident_id,)).fetchall()
+                    raw = b"".join(self._open_vector(v[0], ident_id, v[1]) for v in vecs)
+                    items.append((info, np.frombuffer(raw, "<f4").reshape(len(vecs), -1)))
             finally:
                 _rollback(self._db)  # a read transaction: nothing to commit
         yield from items
@@ -315,18 +484,28 @@ class SqliteStore:
             try:
                 names = []
                 index: dict[int, int] = {}
-                for ident_id, name in self._db.execute("SELECT id, name FROM identities ORDER BY id"):
-                    index[ident_id] = len(names)
-                    names.append(name)
+                sealed: list[tuple[int, str]] = []
+                for ident_id, name, metadata in self._db.execute("SELECT id, name, metadata FROM identities ORDER BY id"):
+                    index[ident_id] = len(names) + len(sealed)
+                    if self._cipher:
+                        sealed.append((ident_id, metadata))
+                    else:
+                        names.append(name)
+                if self._cipher:  # names are opened only when a search answers with them
+                    names = _SealedNames(sealed, lambda i, text: self._open_identity(i, "", text)[0])
                 n = self._db.execute("SELECT COUNT(*) FROM templates").fetchone()[0]
                 templates = np.empty((n, dim), np.float32)
                 labels = np.empty(n, np.int64)
-                cur = self._db.execute("SELECT identity_id, vector FROM templates ORDER BY id")
+                cur = self._db.execute("SELECT identity_id, vector, id FROM templates ORDER BY id")
                 i = 0
                 while rows := cur.fetchmany(65536):
                     k = len(rows)
                     labels[i:i + k] = [index[r[0]] for r in rows]
-                    templates[i:i + k] = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(k, dim)
+                    if self._cipher:
+                        raw = b"".join(self._open_vector(r[2], r[0], r[1]) for r in rows)
+                    else:
+                        raw = b"".join(r[1] for r in rows)
+                    templates[i:i + k] = np.frombuffer(raw, "<f4").reshape(k, dim)
                     i += k
             finally:
                 _rollback(self._db)
@@ -363,6 +542,26 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.uri!r})"
+
+
+class _SealedNames(Sequence[str]):
+    """An encrypted gallery's names for the searcher: each is decrypted the first time it is asked for."""
+
+    def __init__(self, rows: list[tuple[int, str]], open_name: Callable[[int, str], str]) -> None:
+        self._rows, self._open, self._cache = rows, open_name, {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        i = int(i)
+        if i not in self._cache:
+            self._cache[i] = self._open(*self._rows[i])
+        return self._cache[i]
+
+
+def _info_row(opened: tuple[str, dict], n: int, created: str) -> IdentityInfo:
+    return IdentityInfo(opened[0], n, opened[1], created)
 
 
 def _rollback(db: sqlite3.Connection) -> None:

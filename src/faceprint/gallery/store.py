@@ -104,6 +104,9 @@ class IdentityInfo:
     metadata: dict[str, Any]
     created: str
     templates: tuple[TemplateInfo, ...] = ()  # filled by `Store.identity`, empty in listings
+    # Filled by `Store.remove` where the store records them: ("cache", file digest) and
+    # ("sheet", cluster output folder) entries to forget beyond the store (privacy/forget.py).
+    forget: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = {"identity": self.name, "templates": self.n_templates, "metadata": self.metadata, "created": self.created}
@@ -118,6 +121,7 @@ class NewIdentity:
     templates: Sequence[NewTemplate]
     metadata: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    forget: Sequence[tuple[str, str]] = ()  # what to forget elsewhere on remove (see IdentityInfo)
 
 
 # Search results: for each probe, (identity name, similarity) pairs, best first, distinct names.

@@ -377,6 +377,7 @@ async def remove(service: ServiceDep, name: str) -> dict[str, Any]:
 # Route modules of their own join the API with one line each (their routes get the key check too).
 from .video_routes import router as video_router; router.include_router(video_router)  # noqa: E402,E702
 from .liveness_routes import router as liveness_router; router.include_router(liveness_router)  # noqa: E402,E702
+from .blur_routes import router as blur_router; router.include_router(blur_router)  # noqa: E402,E702
 
 
 def _choice(choice: Any, max_faces: int) -> dict[str, Any]:

@@ -42,7 +42,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"faceprint: serving http://{shown}:{args.port}/  (model {analyzer.calibration_name}, "
               f"gallery {config.gallery_uri()} with {len(service.gallery)} identities, {auth}; API docs at /docs)",
               file=sys.stderr, flush=True)
-        run(create_app(service=service), config, args.port, args.log_level)
+        app = create_app(service=service)
+        if args.audit_log:  # who enrolled, removed or searched (docs/privacy.md)
+            from .audit_trail import install_audit; install_audit(app, args.audit_log)  # noqa: E702
+        run(app, config, args.port, args.log_level)
     finally:
         service.close()
     return EXIT_OK
@@ -120,6 +123,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-connections", type=int_at_least(1, "--max-connections"), default=conn.max_connections,
                    metavar="N", help=f"open connections at once; more are answered 503 busy (default {conn.max_connections})")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--audit-log", metavar="PATH", help="append who enrolled, removed or searched to PATH (JSON Lines, 0600)")
 
     help_ = "manage the service's API keys (only their hashes are stored)"
     p = subparsers.add_parser("keys", help=help_, description=help_)
