@@ -114,7 +114,7 @@ def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, galle
         yield
         service.close()
 
-    app = FastAPI(title="faceprint", version=_version(), lifespan=lifespan,
+    app = FastAPI(title="faceprint", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Offline face detection, verification and 1:N identification. "
                               "Every failure answers `{\"error\": {\"code\", \"message\"}}`.")
     app.state.service = service
@@ -122,6 +122,7 @@ def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, galle
     app.include_router(router, prefix="/v1")
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     app.include_router(pages)
+    from .docs import install_docs; install_docs(app)  # noqa: E702  /docs offline, favicon
     # Outermost first: Timing sees every answer, BodyLimit stops oversized uploads early.
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
     app.add_middleware(Timing, metrics=service.metrics)
