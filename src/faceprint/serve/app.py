@@ -275,7 +275,7 @@ async def verify(service: ServiceDep, limits: LimitsDep, image_a: Image, image_b
 @router.post("/explain", summary="Why two faces match or not: region drops, a sentence, optionally the picture",
              responses={200: {"content": {"image/png": {}}, "description": "JSON, or the picture with format=png"}})
 async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr = "1e-3",
-                  face_rule: FaceRule = "largest",
+                  face_rule: FaceRule = "largest", face_a: FaceIndex = None, face_b: FaceIndex = None,
                   grid: Annotated[int, Form(ge=2, le=9, description="occlusion patches per side")] = 7,
                   format: Annotated[Literal["json", "png"], Form(description="json, or png for the picture")] = "json",
                   picture: Annotated[bool, Form(description="with format=json: add the PNG picture, base64, "
@@ -291,12 +291,12 @@ async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr 
 
     def work() -> Any:
         e = explain_pair(service.analyzer, service.decode(a, "image_a"), service.decode(b, "image_b"), fmr=rate,
-                         face_rule=face_rule, grid=grid)
+                         face_rule=face_rule, face_a=face_a, face_b=face_b, grid=grid)
         if format == "png":
             return Response(encode_png(render(e)), media_type="image/png")
         out = {**e.to_dict(), "meaning": threshold_meaning(e.fmr)}
         if picture:
-            out["picture_png"] = base64.b64encode(encode_png(render(e))).decode("ascii")
+            out["picture_png"] = base64.b64encode(encode_png(render(e, sentence=False))).decode("ascii")
         return out
     return await service.runner.run(work)
 
