@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +90,7 @@ def _face(args: argparse.Namespace, side: str) -> int | None:
 
 
 def verify_pairs(args: argparse.Namespace, analyzer) -> int:
-    from tqdm import tqdm
+    from ..progress import progress as make_bar
 
     rows = read_pairs(args.pairs)
     root = Path(args.root) if args.root else Path(args.pairs).parent
@@ -107,7 +106,7 @@ def verify_pairs(args: argparse.Namespace, analyzer) -> int:
                 seen[key] = e
         return seen[key]
 
-    for line, row in tqdm(rows, desc="pairs", unit="pair", disable=None, file=sys.stderr):
+    for line, row in make_bar(rows, desc="pairs", unit="pair"):
         a, b = row.get("path_a"), row.get("path_b")
         base: dict[str, Any] = {"path_a": a, "path_b": b}
         problem = _row_problem(args.pairs, line, row)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import multiprocessing as mp
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -241,9 +240,9 @@ def _run(root: Path, files: Sequence[str], todo: list[int], pipeline: str, worke
     tasks = [(i, str(root / files[i])) for i in todo]
     bar = None
     if progress:
-        from tqdm import tqdm
+        from ..progress import progress as make_bar
 
-        bar = tqdm(total=len(tasks), desc="faces", unit="photo", file=sys.stderr, disable=None)
+        bar = make_bar(total=len(tasks), desc="faces", unit="photo")
     try:
         if workers == 1:
             # In-process: no pickling, and the baseline "one image at a time" of the benchmark.

@@ -130,10 +130,9 @@ def extract(paths: Sequence[str], cards: Iterable[PipelineCard], *, workers: int
             todo.append((i, missing))  # only what is not cached yet is computed
     if not todo:
         return result
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc="embedding", unit="img")
+    from ..progress import progress as make_bar
+
+    bar = make_bar(total=len(todo), desc="embedding", unit="img", enabled=progress)
     pending: list[tuple[str, str, np.ndarray | None, str | None]] = []
 
     def flush() -> None:

@@ -176,10 +176,9 @@ def image_measures(paths: Sequence[str], *, detector: str = "yunet", embedder: s
             out[i] = v
     if not todo:
         return out
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc="quality", unit="img")
+    from ..progress import progress as make_bar
+
+    bar = make_bar(total=len(todo), desc="quality", unit="img", enabled=progress)
     pending: list = []
     # forkserver, not fork: a child forked after the parent ran OpenCV's threads can deadlock
     # (seen here: the suite hung in this pool).
