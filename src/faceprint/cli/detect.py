@@ -12,8 +12,10 @@ from .output import Batch, emit, output_dir
 
 
 def register(sub: Any) -> None:
+    from ..types import BOX_FORMAT
+
     help_ = "find faces: boxes, 5 landmarks, scores"
-    p = sub.add_parser("detect", help=help_, description=help_)
+    p = sub.add_parser("detect", help=help_, description=f"{help_}. {BOX_FORMAT}.")
     p.set_defaults(func=cmd_detect)
     add_model(p)
     add_json(p)

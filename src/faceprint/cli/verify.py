@@ -111,19 +111,22 @@ def verify_pairs(args: argparse.Namespace, analyzer) -> int:
         base: dict[str, Any] = {"path_a": a, "path_b": b}
         problem = _row_problem(args.pairs, line, row)
         if problem is not None:
-            batch.fail({**base, "line": line}, problem)
+            batch.fail({**base, "line": line}, problem, f"error: {problem}")  # it names the line
             continue
+        label = f"{a} {b}"
         if row.get("same") not in ("", None):
             base["expected"] = row["same"].strip().lower() in {"1", "true", "yes", "same"}
+            label += f" (expected: {'same' if base['expected'] else 'different'})"
         ca, cb = choice(a, _face(args, "a")), choice(b, _face(args, "b"))
         failed = next((c for c in (ca, cb) if isinstance(c, Exception)), None)
         if failed is not None:
-            batch.fail({**base, "image": "a" if ca is failed else "b"}, failed)
+            side = "a" if ca is failed else "b"
+            batch.fail({**base, "image": side}, failed, f"{label}: error: image {side.upper()}: {failed}")
             continue
         verdict = analyzer.compare(ca.embedding, cb.embedding, fmr=args.fmr, threshold=args.threshold)
         different = different or not verdict.same
         rec = {**base, **verdict_record(verdict, ca, cb)}
-        emit(rec) if args.json else print_verdict(rec, prefix=f"{a} {b}: ")
+        emit(rec) if args.json else print_verdict(rec, prefix=f"{label}: ")
     if batch.failed:
         return batch.code
     return exits.DIFFERENT if args.fail_if_different and different else exits.OK

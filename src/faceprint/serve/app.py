@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import FaceprintError, InputError
 from ..gallery.store import MAX_NAME
+from ..types import BOX_FORMAT
 from .config import Limits, ServeConfig
 from .guard import BrowserGuard, allowed_hosts
 from .http_errors import ServiceError, body, from_faceprint
@@ -217,7 +218,8 @@ def authorize(service: ServiceDep,
 router = APIRouter(dependencies=[Depends(authorize)])
 
 
-@router.post("/detect", summary="Faces in an image: boxes, 5 landmarks, scores (largest first)")
+@router.post("/detect", summary="Faces in an image: boxes, 5 landmarks, scores (largest first)",
+             description=BOX_FORMAT + ".")
 async def detect(service: ServiceDep, limits: LimitsDep, image: Image) -> dict[str, Any]:
     data = await _read(image, "image")
 
@@ -316,7 +318,8 @@ async def identify(service: ServiceDep, limits: LimitsDep, image: Image, top: An
     return await service.runner.run(work)
 
 
-@router.post("/analyze", summary="Quality with reasons and head pose per face; optional extras")
+@router.post("/analyze", summary="Quality with reasons and head pose per face; optional extras",
+             description=BOX_FORMAT + ".")
 async def analyze(service: ServiceDep, limits: LimitsDep, image: Image, extras: Annotated[str, Form(
         max_length=100, description="comma-separated optional analyses: landmarks, age_gender, emotion "
         "(each must be installed on the server; age, gender and emotion are unreliable guesses)")] = ""
