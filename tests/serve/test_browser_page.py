@@ -37,6 +37,9 @@ def test_docs_render_offline_under_the_csp(browser, live):  # noqa: F811
     assert "content-security-policy" in page.evaluate("fetch('/docs').then(r => [...r.headers.keys()])")
     assert page.outside == [] and page.problems == [], (page.outside, page.problems)
     assert all(status < 400 for _, status in answers), answers
+    icon = page.request.get(live.url + "/favicon.ico")  # asked for by browsers whatever the page names
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")
     page.close()
 
 
