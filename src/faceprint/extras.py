@@ -23,13 +23,19 @@ def _checkout() -> Path | None:
     return None
 
 
-def install_command(extra: str) -> str:
-    """A command that installs `faceprint[extra]` into the running interpreter, from where the user is."""
+def python_command() -> str:
+    """The running interpreter as a user would type it from here (relative inside the folder)."""
     python = sys.executable or "python3"
     try:
         python = os.path.relpath(python) if not os.path.relpath(python).startswith("..") else python
     except ValueError:  # another drive (Windows)
         pass
+    return python
+
+
+def install_command(extra: str) -> str:
+    """A command that installs `faceprint[extra]` into the running interpreter, from where the user is."""
+    python = python_command()
     root = _checkout()
     if root is None:
         return f"{shlex.quote(python)} -m pip install {shlex.quote(f'faceprint[{extra}]')}"

@@ -82,13 +82,25 @@ class Analyzer:
         face, rule = validate.face(face), validate.face_rule(rule)  # before any model work
         faces = self.analyze(image)
         if not len(faces):
-            raise NoFaceError("no face found in the image")
+            from .image import describe_source
+
+            where = "the image" if isinstance(image, np.ndarray) else describe_source(image)
+            raise NoFaceError(f"no face found in {where}")
         if face is None:
             return FaceChoice(faces.pick(rule), len(faces), "only" if len(faces) == 1 else rule, faces)
         if not 0 <= face < len(faces):
             raise FaceIndexError(f"face index {face} requested but the image has {len(faces)} face(s) "
                                  f"(indices 0..{len(faces) - 1}, largest first)")
         return FaceChoice(face, len(faces), "requested", faces)
+
+    def _choose_labelled(self, label: str, image: Any, face: int | None, rule: str) -> FaceChoice:
+        """choose_face, with "image A: " before a no-face or face-index message (which of the two)."""
+        try:
+            return self.choose_face(image, face, rule)
+        except (NoFaceError, FaceIndexError) as e:
+            if e.args and isinstance(e.args[0], str):
+                e.args = (f"{label}: {e.args[0]}", *e.args[1:])
+            raise
 
     def threshold(self, fmr: float = calibration.DEFAULT_FMR,
                   threshold: float | calibration.Threshold | None = None) -> calibration.Threshold:
@@ -116,5 +128,6 @@ class Analyzer:
         rule = validate.face_rule(rule)
         face_a, face_b = validate.face(face_a, "face_a"), validate.face(face_b, "face_b")
         t = self.threshold(fmr, threshold)  # resolved once: an uncalibrated rate fails before any model work
-        ca, cb = self.choose_face(a, face_a, rule), self.choose_face(b, face_b, rule)
+        ca, cb = (self._choose_labelled(label, image, face, rule) for label, image, face in
+                  (("image A", a, face_a), ("image B", b, face_b)))
         return self.compare(ca.embedding, cb.embedding, threshold=t), ca, cb

@@ -21,6 +21,9 @@ import numpy as np
 from .errors import InputError, ShapeError
 
 FACE_RULES = ("largest", "central")
+# How every front end (CLI --json, the service, the library's records) states a face's place.
+BOX_FORMAT = ('"box" is [x1, y1, x2, y2] in pixels of the image: the top-left and bottom-right corners, '
+              'x to the right, y down; "landmarks" are [x, y] pixels; faces come largest first')
 LANDMARK_NAMES = ("eye_left", "eye_right", "nose", "mouth_left", "mouth_right")
 
 

@@ -43,7 +43,7 @@ def test_json_has_quality_reasons_and_pose(capsys, files):
 def test_draw_writes_a_picture(capsys, files, tmp_path):
     code, out, _ = run(capsys, "analyze", str(files["astronaut"]), "--draw", str(tmp_path / "drawn"),
                        "--model", "fast")
-    assert code == 0 and "(lowered by: none)" in out
+    assert code == 0 and "(good: no measure lowers it much)" in out
     from faceprint.image import load_image
     drawn = load_image(tmp_path / "drawn" / "astronaut.jpg")
     assert drawn.shape == (512, 512, 3)

@@ -7,7 +7,7 @@ import pytest
 from analyze_helpers import degrade, rgb
 
 from faceprint.analyzers import LowQualityError
-from faceprint.analyzers.quality import MEASURES, RAMPS, REASONS, QualityAssessor, require_quality, score
+from faceprint.analyzers.quality import GOOD, MEASURES, RAMPS, REASONS, QualityAssessor, require_quality, score
 from faceprint.types import Faces
 
 
@@ -99,10 +99,28 @@ def test_each_limit_names_its_reason_alone(ramp):
     past[0, MEASURES.index(ramp.measure)] = ramp.bad
     q, reasons = score(past)
     assert reasons == [[ramp.reason]] and q[0] == 0.0
+    slight = base.copy()
+    slight[0, MEASURES.index(ramp.measure)] = 0.9 * ramp.good + 0.1 * ramp.bad  # inside the limit, still good
+    q, reasons = score(slight)
+    assert reasons == [[]] and GOOD <= q[0] < 1.0
     half = base.copy()
-    half[0, MEASURES.index(ramp.measure)] = 0.75 * ramp.good + 0.25 * ramp.bad  # inside the limit
+    half[0, MEASURES.index(ramp.measure)] = 0.75 * ramp.good + 0.25 * ramp.bad  # inside the limit, below good
     q, reasons = score(half)
-    assert reasons == [[]] and 0.5 < q[0] < 1.0
+    assert reasons == [[ramp.reason]] and 0.5 < q[0] < GOOD  # what lowered it is named
+
+
+def test_a_middling_score_always_says_why():
+    """Four components each inside their limit multiply to about 0.5: the lowest are named."""
+    m = _clean_measures()
+    ramps = {r.reason: r for r in RAMPS}
+    for reason, frac in (("blurred", 0.16), ("low_contrast", 0.15), ("head_yaw", 0.14), ("eyes_not_visible", 0.13)):
+        r = ramps[reason]
+        m[0, MEASURES.index(r.measure)] = (1 - frac) * r.good + frac * r.bad
+    q, (reasons,) = score(m)
+    assert 0.45 < q[0] < 0.6 and reasons, reasons
+    assert reasons[:2] == ["blurred", "low_contrast"]  # the lowest components first (in ramp order)
+    kept = np.prod([1 - f for f, name in ((0.14, "head_yaw"), (0.13, "eyes_not_visible")) if name not in reasons])
+    assert kept >= GOOD  # the unnamed ones alone would leave a good score
 
 
 def test_reason_names_are_unique_and_documented():

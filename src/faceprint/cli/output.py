@@ -26,13 +26,15 @@ def emit(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, allow_nan=False), flush=True)
 
 
-def report_error(args: argparse.Namespace, base: dict[str, Any], error: FaceprintError) -> None:
-    """One input failed: an `"error"` record with --json, else one line on stderr."""
+def report_error(args: argparse.Namespace, base: dict[str, Any], error: FaceprintError,
+                 text: str | None = None) -> None:
+    """One input failed: an `"error"` record with --json, else one line on stderr: `text`, or
+    the record's values and the error."""
     if getattr(args, "json", False):
         emit({**base, "error": {"code": error.code, "message": str(error)}})
     else:
         where = " ".join(str(v) for v in base.values())
-        print(f"{where}: error: {error}", file=sys.stderr)
+        print(text if text is not None else f"{where}: error: {error}", file=sys.stderr)
 
 
 class Batch:
@@ -42,9 +44,9 @@ class Batch:
         self.args = args
         self.failed = 0
 
-    def fail(self, base: dict[str, Any], error: FaceprintError) -> None:
+    def fail(self, base: dict[str, Any], error: FaceprintError, text: str | None = None) -> None:
         self.failed += 1
-        report_error(self.args, base, error)
+        report_error(self.args, base, error, text)
 
     @property
     def code(self) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +86,7 @@ def _face(args: argparse.Namespace, side: str) -> int | None:
 
 
 def verify_pairs(args: argparse.Namespace, analyzer, threshold) -> int:
-    from tqdm import tqdm
+    from ..progress import progress as make_bar
 
     rows = read_pairs(args.pairs)
     root = Path(args.root) if args.root else Path(args.pairs).parent
@@ -103,24 +102,27 @@ def verify_pairs(args: argparse.Namespace, analyzer, threshold) -> int:
                 seen[key] = e
         return seen[key]
 
-    for line, row in tqdm(rows, desc="pairs", unit="pair", disable=None, file=sys.stderr):
+    for line, row in make_bar(rows, desc="pairs", unit="pair"):
         a, b = row.get("path_a"), row.get("path_b")
         base: dict[str, Any] = {"path_a": a, "path_b": b}
         problem = _row_problem(args.pairs, line, row)
         if problem is not None:
-            batch.fail({**base, "line": line}, problem)
+            batch.fail({**base, "line": line}, problem, f"error: {problem}")  # it names the line
             continue
+        label = f"{a} {b}"
         if row.get("same") not in ("", None):
             base["expected"] = row["same"].strip().lower() in {"1", "true", "yes", "same"}
+            label += f" (expected: {'same' if base['expected'] else 'different'})"
         ca, cb = choice(a, _face(args, "a")), choice(b, _face(args, "b"))
         failed = next((c for c in (ca, cb) if isinstance(c, Exception)), None)
         if failed is not None:
-            batch.fail({**base, "image": "a" if ca is failed else "b"}, failed)
+            side = "a" if ca is failed else "b"
+            batch.fail({**base, "image": side}, failed, f"{label}: error: image {side.upper()}: {failed}")
             continue
         verdict = analyzer.compare(ca.embedding, cb.embedding, threshold=threshold)
         different = different or not verdict.same
         rec = {**base, **verdict_record(verdict, ca, cb)}
-        emit(rec) if args.json else print_verdict(rec, prefix=f"{a} {b}: ")
+        emit(rec) if args.json else print_verdict(rec, prefix=f"{label}: ")
     if batch.failed:
         return batch.code
     return exits.DIFFERENT if args.fail_if_different and different else exits.OK

@@ -42,11 +42,10 @@ def detector_info(name: str) -> dict[str, Any]:
 
 def run(boxes: Boxes, names: Sequence[str], report: Report, out_dir: Path, *, iou: float = 0.5,
         progress: bool = True) -> Report:
-    from tqdm import tqdm
-
     from ..errors import FaceprintError
     from ..image import load_image
     from ..models.registry import make_detector
+    from ..progress import progress as make_bar
     from . import plots
 
     images = sorted(boxes.boxes)
@@ -57,7 +56,7 @@ def run(boxes: Boxes, names: Sequence[str], report: Report, out_dir: Path, *, io
         detector = make_detector(name)
         report.models.append(detector_info(name))
         matches, unreadable = [], []
-        for p in tqdm(images, desc=name, unit="img", disable=not progress):
+        for p in make_bar(images, desc=name, unit="img", enabled=progress):
             gt = boxes.boxes[p]
             try:
                 faces = detector.detect(load_image(boxes.root / p))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -94,27 +94,33 @@ def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_F
 def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
             threshold: float | calibration.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None,
-            grid: int = 7) -> Explanation:
+            grid: int = 7, on_step: Callable[[int], None] | None = None) -> Explanation:
     """Explain the verdict of `analyzer` on the faces of images `a` and `b` by occlusion.
 
     Each face is hidden patch by patch (grid x grid feathered patches of its aligned crop,
     blurred out; see occlusion.py) and the pair's similarity re-measured; then each named
     region is hidden whole. 2 * (grid**2 + 7) embeddings, so the time is about that many
-    single-face embeddings.
+    single-face embeddings (`steps(grid)`); `on_step(n)` is told as they are done.
     """
     start = time.perf_counter()
     pair = prepare(analyzer, a, b, fmr=fmr, threshold=threshold, face_rule=face_rule, face_a=face_a, face_b=face_b)
-    return explain_pair(analyzer, pair, grid=grid, start=start)
+    return explain_pair(analyzer, pair, grid=grid, start=start, on_step=on_step)
 
 
-def explain_pair(analyzer: Any, pair: Pair, *, grid: int = 7, start: float | None = None) -> Explanation:
+def steps(grid: int = 7) -> int:
+    """How many occluded embeddings an explanation makes: each face, every patch and region."""
+    return 2 * (grid * grid + len(REGIONS))
+
+
+def explain_pair(analyzer: Any, pair: Pair, *, grid: int = 7, start: float | None = None,
+                 on_step: Callable[[int], None] | None = None) -> Explanation:
     start = time.perf_counter() if start is None else start
     (va, vb), (ea, eb), (ca, cb), verdict = pair.views, pair.embeddings, pair.choices, pair.verdict
     masks, centres = patch_masks(grid)
-    ra = occlusion(analyzer.embedder, va, ea, eb, masks)
-    rb = occlusion(analyzer.embedder, vb, eb, ea, masks)
+    ra = occlusion(analyzer.embedder, va, ea, eb, masks, on_step)
+    rb = occlusion(analyzer.embedder, vb, eb, ea, masks, on_step)
     maps_a, maps_b = (_face_maps(r, v, centres, grid) for r, v in ((ra, va), (rb, vb)))
-    regions = region_contributions(analyzer, pair)
+    regions = region_contributions(analyzer, pair, on_step)
     return Explanation(
         similarity=verdict.similarity, threshold=verdict.threshold, fmr=verdict.fmr, same=verdict.same,
         model=verdict.model, map_similarity=float(ea @ eb), a=maps_a, b=maps_b, regions=regions,
@@ -144,7 +150,8 @@ def _face_maps(r: Any, view: FaceView, centres: np.ndarray, grid: int) -> FaceMa
                     aligned, r.contribution.reshape(grid, grid))
 
 
-def region_contributions(analyzer: Any, pair: Pair) -> list[dict[str, Any]]:
+def region_contributions(analyzer: Any, pair: Pair, on_step: Callable[[int], None] | None = None
+                         ) -> list[dict[str, Any]]:
     """Hide each named region whole, in one face at a time, and measure the pair's similarity.
 
     Measured directly rather than summed from the patch map: hiding a region is not the
@@ -156,7 +163,8 @@ def region_contributions(analyzer: Any, pair: Pair) -> list[dict[str, Any]]:
 
     masks = np.stack([cv2.GaussianBlur(m.astype(np.float32), (0, 0), 2.0) for m in region_masks().values()])
     (va, vb), (ea, eb) = pair.views, pair.embeddings
-    ra, rb = occlusion(analyzer.embedder, va, ea, eb, masks), occlusion(analyzer.embedder, vb, eb, ea, masks)
+    ra = occlusion(analyzer.embedder, va, ea, eb, masks, on_step)
+    rb = occlusion(analyzer.embedder, vb, eb, ea, masks, on_step)
     drop, own = (ra.contribution + rb.contribution) / 2, (ra.importance + rb.importance) / 2
     rows = [{"region": name, "name": NAMES[name], "drop": float(d), "drop_a": float(da), "drop_b": float(db),
              "likeness": float(d / o) if o > 1e-6 else None, "area": float(region_masks()[name].mean())}

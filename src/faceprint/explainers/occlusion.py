@@ -20,6 +20,7 @@ To stay fast on big photos, the work happens on a view around the face (a margin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -127,15 +128,26 @@ class OcclusionResult:
     importance: np.ndarray  # (P,) drop of the face's similarity to its own unhidden self
 
 
+STEP_CHUNK = 8  # masks embedded together between two progress reports
+
+
 def occlusion(embedder: Embedder, view: FaceView, base: np.ndarray, other: np.ndarray,
-              masks: np.ndarray) -> OcclusionResult:
+              masks: np.ndarray, on_step: Callable[[int], None] | None = None) -> OcclusionResult:
     """Hide each patch of `view`'s face and measure the change of its similarity to `other`.
 
     `base` is the face's own unoccluded embedding. contribution = <base - hidden, other>,
     importance = <base - hidden, base>: what the patch adds to the match, and what it adds
     to the face itself. Their ratio is the patch's likeness (1 for a face against itself).
+    `on_step(n)` is told after each chunk of n masks (a progress bar); without it, one batch.
     """
-    hidden = view.embed(embedder, masks)
+    if on_step is None:
+        hidden = view.embed(embedder, masks)
+    else:
+        parts = []
+        for i in range(0, len(masks), STEP_CHUNK):
+            parts.append(view.embed(embedder, masks[i:i + STEP_CHUNK]))
+            on_step(len(parts[-1]))
+        hidden = np.concatenate(parts)
     return OcclusionResult((base - hidden) @ other, (base - hidden) @ base)
 
 

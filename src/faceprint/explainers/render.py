@@ -48,14 +48,16 @@ def overlay(aligned: np.ndarray, likeness: np.ndarray, importance: np.ndarray, s
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def render(e: Explanation) -> np.ndarray:
-    """RGB picture (H x 4*224) of the explanation, ready for `save_image`."""
+def render(e: Explanation, *, sentence: bool = True) -> np.ndarray:
+    """RGB picture (H x 4*224) of the explanation, ready for `save_image`; `sentence=False`
+    leaves the sentence out (for a page that prints it as text beside the picture)."""
     size = PANEL
     faces = [cv2.resize(m.aligned, (size, size), interpolation=cv2.INTER_CUBIC) for m in (e.a, e.b)]
     maps = [overlay(m.aligned, m.likeness, m.importance, size) for m in (e.a, e.b)]
     strip = np.concatenate([faces[0], maps[0], maps[1], faces[1]], axis=1)
     xcos = e.patches is not None
-    head, foot = 58, 120 + (size + 4 if xcos else 0)
+    lines = textwrap.wrap(e.sentence, 105)[:3] if sentence else []
+    head, foot = 58, (120 if sentence else 66) + (size + 4 if xcos else 0)
     canvas = Image.new("RGB", (strip.shape[1], head + size + foot), (255, 255, 255))
     canvas.paste(Image.fromarray(strip), (0, head))
     draw = ImageDraw.Draw(canvas)
@@ -81,7 +83,7 @@ def render(e: Explanation) -> np.ndarray:
         draw.rectangle((x - 2, head + 2, x + draw.textlength(caption, font=small) + 3, head + 19), fill=(255, 255, 255))
         draw.text((x, head + 3), caption, fill=(0, 0, 0), font=small)
     y = head + size + (size + 12 if xcos else 8)
-    for line in textwrap.wrap(e.sentence, 105)[:3]:
+    for line in lines:
         draw.text((8, y), line, fill=(0, 0, 0), font=small)
         y += 18
     # Legend: the colour scale (opacity = how much the model uses the spot).

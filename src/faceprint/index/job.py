@@ -6,7 +6,6 @@ decides where `ShardJob` runs each pending shard (this process, a process pool, 
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -74,10 +73,9 @@ def run_index(source: str, out: str | Path, engine: Engine, *, pipeline: str | N
     done: list[ShardSummary] = []
     bar = None
     if progress and todo:
-        from tqdm import tqdm
+        from ..progress import progress as make_bar
 
-        bar = tqdm(total=sum(len(s.paths) for s in todo), desc=f"index ({engine.name})", unit="img",
-                   file=sys.stderr, disable=None)
+        bar = make_bar(total=sum(len(s.paths) for s in todo), desc=f"index ({engine.name})", unit="img")
     try:
         for _, summary in engine.run(ShardJob(spec), todo, engine.workers, 1):
             done.append(summary)

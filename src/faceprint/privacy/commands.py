@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,14 +134,12 @@ def _photo(blurrer: Any, path: str, target: Path) -> dict[str, Any]:
 
 
 def _video(blurrer: Any, path: str, target: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
-
+    from ..progress import progress
     from ..video.source import open_video
     from .video import blur_video
 
     with open_video(path) as src:
-        bar = tqdm(total=src.info.frame_count, desc=Path(path).name, unit="frame", file=sys.stderr,
-                   disable=None, leave=False)
+        bar = progress(total=src.info.frame_count, desc=Path(path).name, unit="frame", leave=False)
         try:
             result = blur_video(src, blurrer, out=target, every=args.every, on_frame=lambda _: bar.update(1))
         finally:

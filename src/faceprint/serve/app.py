@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import calibration
 from ..errors import FaceprintError, InputError
 from ..gallery.store import MAX_NAME
+from ..types import BOX_FORMAT
 from .config import Limits, ServeConfig
 from .guard import BrowserGuard, allowed_hosts
 from .http_errors import ServiceError, body, from_faceprint
@@ -114,7 +115,7 @@ def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, galle
         yield
         service.close()
 
-    app = FastAPI(title="faceprint", version=_version(), lifespan=lifespan,
+    app = FastAPI(title="faceprint", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Offline face detection, verification and 1:N identification. "
                               "Every failure answers `{\"error\": {\"code\", \"message\"}}`.")
     app.state.service = service
@@ -122,6 +123,7 @@ def create_app(config: ServeConfig | None = None, *, analyzer: Any = None, galle
     app.include_router(router, prefix="/v1")
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     app.include_router(pages)
+    from .docs import install_docs; install_docs(app)  # noqa: E702  /docs offline, favicon
     # Outermost first: Timing sees every answer, BodyLimit stops oversized uploads early.
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
     app.add_middleware(Timing, metrics=service.metrics)
@@ -216,7 +218,8 @@ def authorize(service: ServiceDep,
 router = APIRouter(dependencies=[Depends(authorize)])
 
 
-@router.post("/detect", summary="Faces in an image: boxes, 5 landmarks, scores (largest first)")
+@router.post("/detect", summary="Faces in an image: boxes, 5 landmarks, scores (largest first)",
+             description=BOX_FORMAT + ".")
 async def detect(service: ServiceDep, limits: LimitsDep, image: Image) -> dict[str, Any]:
     data = await _read(image, "image")
 
@@ -274,7 +277,7 @@ async def verify(service: ServiceDep, limits: LimitsDep, image_a: Image, image_b
 @router.post("/explain", summary="Why two faces match or not: region drops, a sentence, optionally the picture",
              responses={200: {"content": {"image/png": {}}, "description": "JSON, or the picture with format=png"}})
 async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr = "1e-3",
-                  face_rule: FaceRule = "largest",
+                  face_rule: FaceRule = "largest", face_a: FaceIndex = None, face_b: FaceIndex = None,
                   grid: Annotated[int, Form(ge=2, le=9, description="occlusion patches per side")] = 7,
                   format: Annotated[Literal["json", "png"], Form(description="json, or png for the picture")] = "json",
                   picture: Annotated[bool, Form(description="with format=json: add the PNG picture, base64, "
@@ -290,12 +293,12 @@ async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr 
 
     def work() -> Any:
         e = explain_pair(service.analyzer, service.decode(a, "image_a"), service.decode(b, "image_b"), fmr=rate,
-                         face_rule=face_rule, grid=grid)
+                         face_rule=face_rule, face_a=face_a, face_b=face_b, grid=grid)
         if format == "png":
             return Response(encode_png(render(e)), media_type="image/png")
         out = {**e.to_dict(), "meaning": threshold_meaning(e.fmr)}
         if picture:
-            out["picture_png"] = base64.b64encode(encode_png(render(e))).decode("ascii")
+            out["picture_png"] = base64.b64encode(encode_png(render(e, sentence=False))).decode("ascii")
         return out
     return await service.runner.run(work)
 
@@ -315,7 +318,8 @@ async def identify(service: ServiceDep, limits: LimitsDep, image: Image, top: An
     return await service.runner.run(work)
 
 
-@router.post("/analyze", summary="Quality with reasons and head pose per face; optional extras")
+@router.post("/analyze", summary="Quality with reasons and head pose per face; optional extras",
+             description=BOX_FORMAT + ".")
 async def analyze(service: ServiceDep, limits: LimitsDep, image: Image, extras: Annotated[str, Form(
         max_length=100, description="comma-separated optional analyses: landmarks, age_gender, emotion "
         "(each must be installed on the server; age, gender and emotion are unreliable guesses)")] = ""

@@ -22,15 +22,14 @@ from urllib.parse import urlsplit
 from .config import is_loopback
 
 CSRF_HEADER = "x-faceprint-request"
-# On every answer. The page's scripts are files of this service (no inline script); /docs is
-# FastAPI's Swagger page, which needs its own inline bootstrap, so it gets no CSP.
+# On every answer. The pages' scripts (the web page's and /docs's Swagger UI) are files of
+# this service: no inline script, no other origin.
 _SECURITY = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
              (b"referrer-policy", b"same-origin")]
 _CSP = (b"content-security-policy",
         b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
         b"media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
         b"form-action 'self'")
-_NO_CSP = ("/docs", "/redoc", "/openapi.json")
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 _LOOPBACK = {"localhost", "localhost.localdomain", "127.0.0.1", "::1"}
 
@@ -63,7 +62,7 @@ class BrowserGuard:
     async def __call__(self, scope: dict, receive: Any, raw_send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, raw_send)
-        extra = _SECURITY if scope.get("path", "").startswith(_NO_CSP) else [*_SECURITY, _CSP]
+        extra = [*_SECURITY, _CSP]
 
         async def send_secured(message: dict) -> None:
             if message["type"] == "http.response.start":

@@ -85,12 +85,12 @@ def cmd_video(args: argparse.Namespace) -> int:
         try:
             if args.out:
                 writer = AnnotatedWriter(args.out, source.info.fps, (source.info.width, source.info.height))
-            from tqdm import tqdm
+            from ..progress import progress as make_bar
 
             total = source.info.frame_count
             if args.max_frames is not None and total is not None:
                 total = min(total, args.max_frames)
-            bar = tqdm(total=total, desc="video", unit="frame", file=sys.stderr, disable=None, smoothing=0.1)
+            bar = make_bar(total=total, desc="video", unit="frame", smoothing=0.1)
 
             def on_frame(frame, result) -> None:
                 if writer is not None:
