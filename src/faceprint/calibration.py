@@ -34,13 +34,13 @@ class Threshold:
     def resolve(cls, pipeline: str | None, fmr: float = DEFAULT_FMR, threshold: "float | Threshold | None" = None,
                 *, model: str | None = None) -> "Threshold":
         """`threshold` when given (a number claims no rate), else the one `pipeline` has for `fmr`."""
-        from . import validate
-
         if isinstance(threshold, Threshold):
             return threshold
-        threshold, fmr = validate.threshold(threshold), validate.fmr(fmr)
+        from . import validate
+
+        threshold, fmr = validate.threshold(threshold), validate.fmr(fmr)  # typed errors for bad arguments
         if threshold is not None:
-            return cls(threshold, None)
+            return cls(float(threshold), None)
         if pipeline is None:
             raise InputError(f"{model or 'this model'!r} has no calibrated thresholds; pass threshold=")
         return cls(float(threshold_for(pipeline, fmr)), float(fmr))

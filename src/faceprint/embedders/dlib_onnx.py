@@ -23,8 +23,8 @@ from .dlib_resnet import DlibChips
 
 class DlibResNetOnnxEmbedder(CropEmbedder):
     # The same model as dlib's runtime (the same card): same embeddings, same id.
-    def __init__(self, threads: int | None = None, *, card: ModelCard = DLIB_RESNET,
-                 precision: str | None = None) -> None:
+    def __init__(self, threads: int | None = None, precision: str | None = None, *,
+                 card: ModelCard = DLIB_RESNET) -> None:
         from ..models.dlib_onnx import dlib_resnet_onnx_bytes
 
         self.name, self.dim = card.name, int(card.embedding_dim)

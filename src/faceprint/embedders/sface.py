@@ -26,7 +26,7 @@ from .base import CropEmbedder, l2_normalise
 
 
 class SFaceEmbedder(CropEmbedder):
-    def __init__(self, *, card: ModelCard = SFACE, threads: int | None = None, precision: str | None = None) -> None:
+    def __init__(self, threads: int | None = None, precision: str | None = None, *, card: ModelCard = SFACE) -> None:
         self.name, self.dim, self.size = card.name, int(card.embedding_dim), tuple(card.input_size)
         graph = pruned_onnx_bytes(locate(card.files[0]))
         self._ov = None

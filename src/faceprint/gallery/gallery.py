@@ -263,6 +263,9 @@ class Gallery:
     def threshold(self, fmr: float = DEFAULT_FMR, threshold: float | Threshold | None = None) -> Threshold:
         """The `Threshold` to decide with: `threshold` if given (no measured rate), else the one the
         gallery's pipeline has for `fmr` (one resolver: `calibration.Threshold.resolve`)."""
+        from .. import validate
+
+        fmr = validate.fmr(fmr)  # a bad rate is refused before the gallery is read
         if threshold is not None:
             return Threshold.resolve(None, fmr, threshold)
         meta = self.store.meta()
