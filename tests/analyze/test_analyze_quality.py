@@ -99,14 +99,15 @@ def test_each_limit_names_its_reason_alone(ramp):
     past[0, MEASURES.index(ramp.measure)] = ramp.bad
     q, reasons = score(past)
     assert reasons == [[ramp.reason]] and q[0] == 0.0
+    half = base.copy()
+    half[0, MEASURES.index(ramp.measure)] = 0.75 * ramp.good + 0.25 * ramp.bad  # inside the limit
+    q, reasons = score(half)
+    assert reasons == [[]] and 0.5 < q[0] < GOOD  # the strict rule (what video acts on): nothing past a limit
+    assert score(half, explain_low=True)[1] == [[ramp.reason]]  # in answers: what lowered it is named
     slight = base.copy()
     slight[0, MEASURES.index(ramp.measure)] = 0.9 * ramp.good + 0.1 * ramp.bad  # inside the limit, still good
-    q, reasons = score(slight)
+    q, reasons = score(slight, explain_low=True)
     assert reasons == [[]] and GOOD <= q[0] < 1.0
-    half = base.copy()
-    half[0, MEASURES.index(ramp.measure)] = 0.75 * ramp.good + 0.25 * ramp.bad  # inside the limit, below good
-    q, reasons = score(half)
-    assert reasons == [[ramp.reason]] and 0.5 < q[0] < GOOD  # what lowered it is named
 
 
 def test_a_middling_score_always_says_why():
@@ -116,7 +117,8 @@ def test_a_middling_score_always_says_why():
     for reason, frac in (("blurred", 0.16), ("low_contrast", 0.15), ("head_yaw", 0.14), ("eyes_not_visible", 0.13)):
         r = ramps[reason]
         m[0, MEASURES.index(r.measure)] = (1 - frac) * r.good + frac * r.bad
-    q, (reasons,) = score(m)
+    assert score(m)[1] == [[]]  # the strict rule names nothing: the "0.50 (lowered by: none)"
+    q, (reasons,) = score(m, explain_low=True)
     assert 0.45 < q[0] < 0.6 and reasons, reasons
     assert reasons[:2] == ["blurred", "low_contrast"]  # the lowest components first (in ramp order)
     kept = np.prod([1 - f for f, name in ((0.14, "head_yaw"), (0.13, "eyes_not_visible")) if name not in reasons])

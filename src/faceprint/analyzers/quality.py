@@ -11,9 +11,11 @@ CR-FIQA, with input perturbations instead of dropout or a trained regressor).
 Every measure maps to a component in [0, 1] by a linear ramp from a `bad` to a `good`
 value; the quality is the product of the components, and a component below 0.5 (the
 measure is past the midpoint, its limit) names a reason. Several components each inside
-their limit can still multiply to a middling score (0.85^4 = 0.52), so when none is past
-its limit and the quality is below `GOOD`, the lowest components are named, until the
-others alone would reach `GOOD`: a score below `GOOD` always says why. The measures are kept as a
+their limit can still multiply to a middling score (0.85^4 = 0.52), so in the answers a
+person reads (`QualityAssessor`), when none is past its limit and the quality is below
+`GOOD`, the lowest components are named, until the others alone would reach `GOOD`: a
+score below `GOOD` always says why. Code that acts on reasons (video skips views past a
+limit) keeps the strict rule, `score(m)`. The measures are kept as a
 plain vector (`MEASURES`) so the score can be recomputed from cached measures.
 """
 
@@ -180,11 +182,12 @@ def measure(image: np.ndarray, faces: Faces, embedder: object | None = None) -> 
 GOOD = 0.8  # a quality below this always names what lowered it
 
 
-def _named(row: np.ndarray) -> list[str]:
-    """Components past their limit; if none is, the lowest while the others multiply below GOOD."""
+def _named(row: np.ndarray, explain_low: bool) -> list[str]:
+    """Components past their limit; if none is (and `explain_low`), the lowest while the others
+    multiply below GOOD."""
     named = [i for i, c in enumerate(row) if c < 0.5]
     rest = float(np.prod(row))
-    if not named:
+    if not named and explain_low:
         for i in np.argsort(row, kind="stable"):
             if rest >= GOOD or row[i] >= 1.0:
                 break
@@ -193,12 +196,14 @@ def _named(row: np.ndarray) -> list[str]:
     return [RAMPS[i].reason for i in sorted(named)]
 
 
-def score(measures: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
-    """(quality (N,), reasons per face) from a (N, len(MEASURES)) array of measures."""
+def score(measures: np.ndarray, *, explain_low: bool = False) -> tuple[np.ndarray, list[list[str]]]:
+    """(quality (N,), reasons per face) from a (N, len(MEASURES)) array of measures. Reasons
+    are the measures past their limit; `explain_low` also names what lowered a score below
+    GOOD when none is (for answers people read)."""
     measures = np.atleast_2d(np.asarray(measures, np.float64))
     comps = np.stack([r.score(measures[:, M[r.measure]]) for r in RAMPS], axis=1)
     quality = comps.prod(axis=1)
-    return quality, [_named(row) for row in comps]
+    return quality, [_named(row, explain_low) for row in comps]
 
 
 class QualityAssessor:
@@ -216,7 +221,7 @@ class QualityAssessor:
 
     def assess(self, image: np.ndarray, faces: Faces) -> Faces:
         values = measure(image, faces, self.embedder)
-        quality, reasons = score(values)
+        quality, reasons = score(values, explain_low=True)
         as_dicts = np.empty(len(faces), object)
         why = np.empty(len(faces), object)
         for i in range(len(faces)):
