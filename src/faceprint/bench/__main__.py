@@ -14,7 +14,7 @@ RUNNERS = {"verification": "verification", "quality": "quality", "cluster": "clu
            "serve": "serve", "explain": "explain", "gallery": "gallery",
            "liveness": "liveness", "compat": "compat", "video": "video",
            "dlib_onnx": "dlib_onnx", "routes": "routes", "index": "index", "keepalive": "keepalive",
-           "blur": "blur", "encryption": "encryption"}
+           "blur": "blur", "encryption": "encryption", "accuracy": "accuracy"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from .keepalive import add_parser as add_keepalive; add_keepalive(sub)  # noqa: E702
     from .blur import add_parser as add_blur; add_blur(sub)  # noqa: E702
     from .encryption import add_parser as add_encryption; add_encryption(sub)  # noqa: E702
+    from .accuracy import add_parser as add_accuracy; add_accuracy(sub)  # noqa: E702
     args = parser.parse_args(argv)
     return importlib.import_module(f"{__package__}.{RUNNERS[args.name]}").run(args)
 

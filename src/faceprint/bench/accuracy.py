@@ -1,0 +1,343 @@
+"""Routes to more LFW View 2 accuracy from `accurate`'s two models, each fitted fold-honestly.
+
+    python -m faceprint.bench accuracy --data ../shared/data [--quality] [--failures DIR] [--json]
+
+Every route starts from the cached per-image components of `accurate` (YuNet + SFace and
+dlib ResNet, mirrored crops averaged, labelled face = the one nearest the centre) and fits
+all its parameters on the nine training folds of each evaluation (see
+`faceprint.evaluate.fold_fit`): z-fusion weights (`accurate` itself), AS-norm cohorts
+(`faceprint.evaluate.score_norm`), logistic fusion of the two scores with or without face
+quality (detector score, face size, yaw from the five landmarks). Accuracy is reported on
+all 6,000 pairs and without the pairs that hold an image named in `errata.csv` (LFW's known
+label errors; thresholds still fitted on all training pairs). `--failures DIR` writes a
+picture of the pairs `accurate` gets wrong into DIR (LFW images: never into the repository)
+and groups them by cause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+QUALITY_KEY = "acc-quality-v1:central:yunet"  # detector score, face size, yaw, landmarks, box
+PROFILE_YAW = 30.0  # |yaw| (degrees, from the five landmarks) past which a face counts as profile
+
+
+def add_parser(sub) -> None:
+    from ..calibrate import default_data_dir
+
+    p = sub.add_parser("accuracy", help="LFW View 2: AS-norm, quality-aware fusion and failure analysis of "
+                                        "accurate's two models, fitted on training folds only")
+    p.add_argument("--data", default=str(default_data_dir()))
+    p.add_argument("--quality", action="store_true", help="also fusion with face quality (one detection pass)")
+    p.add_argument("--alignment", action="store_true",
+                   help="with --quality: also SFace on 68-point-refined landmarks (one SFace pass, cached)")
+    p.add_argument("--top-k", default="50,200,all", help="AS-norm cohort sizes to try (comma-separated; all = whole cohort)")
+    p.add_argument("--failures", default=None, help="folder for the failure picture (outside the repository)")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+
+
+def errata_images(lfw: Path) -> set[str]:
+    """Image names (e.g. Jim_OBrien_0001) that errata.csv says are mislabelled or duplicated."""
+    names: set[str] = set()
+    with open(lfw / "errata.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            names.update(re.findall(r"[A-Za-z][\w-]*_\d{4}", row["subject"]))
+    return names
+
+
+def _quality(images: list[str]) -> np.ndarray:
+    """(N, 4 + 10 + 3) box, landmarks, detector score, face size, yaw of each image's central face."""
+    from ..analyzers.pose import pose_from_5
+    from ..cache import Cache, Miss, default_cache_dir, file_digest
+    from ..image import load_image
+    from ..models.registry import make_detector
+
+    cache = Cache(default_cache_dir() / "quality.sqlite")
+    digests = [file_digest(p) for p in images]
+    known = cache.get_many(QUALITY_KEY, digests)
+    out = np.full((len(images), 17), np.nan)
+    detector, pending = None, []
+    for i, (path, digest) in enumerate(zip(images, digests)):
+        v = known.get(digest)
+        if isinstance(v, bytes):
+            out[i] = np.frombuffer(v, np.float32)
+            continue
+        if v is not None:
+            continue  # a recorded miss
+        detector = detector or make_detector("yunet")
+        image = load_image(path)
+        faces = detector.detect(image)
+        if not len(faces):
+            pending.append((digest, Miss("no face")))
+            continue
+        j = faces.pick("central")
+        lm = faces.landmarks[j]
+        size = max(float(np.linalg.norm(lm[1] - lm[0])), 0.866 * float(np.linalg.norm(lm[3:].mean(0) - lm[:2].mean(0))))
+        out[i] = np.r_[faces.boxes[j], lm.ravel(), faces.scores[j], size, pose_from_5(lm, image.shape[:2])[0]]
+        pending.append((digest, out[i].astype(np.float32).tobytes()))
+        if len(pending) >= 500:
+            cache.put_many(QUALITY_KEY, pending)
+            pending = []
+    if pending:
+        cache.put_many(QUALITY_KEY, pending)
+    return out
+
+
+REFINED_KEY = "acc-sface-68pt-v1:central:yunet"  # SFace on 68-point-refined landmarks, plain + mirrored
+
+
+def five_from_68(points: np.ndarray) -> np.ndarray:
+    """ArcFace-order five points from dlib's 68 (iBUG): eye centres, nose tip, mouth corners."""
+    p = np.asarray(points, np.float64)
+    return np.array([p[36:42].mean(0), p[42:48].mean(0), p[30], p[48], p[54]])
+
+
+def _refined_sface(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SFace embeddings (plain, mirrored) of crops aligned on the five points that dlib's 68-point
+    predictor finds inside each central YuNet box (landmark refinement); cached per image."""
+    from ..align import ARCFACE_112, align_face
+    from ..cache import Cache, Miss, default_cache_dir, file_digest
+    from ..embedders.base import mirror
+    from ..image import load_image
+
+    cache = Cache(default_cache_dir() / "quality.sqlite")
+    digests = [file_digest(p) for p in images]
+    known = cache.get_many(REFINED_KEY, digests)
+    out = np.full((len(images), 256), np.nan, np.float32)
+    predictor = embedder = None
+    pending = []
+    for i, (path, digest) in enumerate(zip(images, digests)):
+        v = known.get(digest)
+        if isinstance(v, bytes):
+            out[i] = np.frombuffer(v, np.float32)
+            continue
+        if v is not None or np.isnan(quality[i, 0]):
+            continue
+        if predictor is None:
+            import dlib
+
+            from ..embedders.sface import SFaceEmbedder
+            from ..models.catalog import DLIB_HOG
+            from ..models.files import locate
+
+            predictor, rect = dlib.shape_predictor(str(locate(DLIB_HOG.files[0]))), dlib.rectangle
+            embedder = SFaceEmbedder()
+        image = load_image(path)
+        x1, y1, x2, y2 = quality[i, :4]
+        shape = predictor(image, rect(int(round(x1)), int(round(y1)), int(round(x2)) - 1, int(round(y2)) - 1))
+        five = five_from_68([(shape.part(j).x, shape.part(j).y) for j in range(68)])
+        crops = [align_face(image, five, ARCFACE_112, (112, 112))]
+        out[i] = embedder.embed_crops(crops + mirror(crops)).reshape(-1)
+        pending.append((digest, out[i].tobytes()))
+        if len(pending) >= 500:
+            cache.put_many(REFINED_KEY, pending)
+            pending = []
+    if pending:
+        cache.put_many(REFINED_KEY, pending)
+    return out[:, :128], out[:, 128:]
+
+
+def _logistic_route(features: np.ndarray, same: np.ndarray, fold: np.ndarray, l2: float) -> np.ndarray:
+    from ..evaluate.fold_fit import held_out
+    from ..evaluate.logistic import fit_logistic
+
+    x = np.nan_to_num(features, nan=-1.0)  # a missing face scores as a very unlike pair
+    return held_out({"x": x, "same": same}, fold,
+                    lambda tr: fit_logistic(tr["x"], tr["same"], l2),
+                    lambda model, te: model.decision(te["x"]))
+
+
+def _nested_quality_route(raw: np.ndarray, pair: dict[str, np.ndarray], same: np.ndarray, fold: np.ndarray):
+    """Logistic fusion whose quality features and penalty are chosen inside the training folds:
+    the candidates are every feature set above (none, each alone, all three) x three penalties."""
+    from ..evaluate.fold_fit import held_out_selected
+    from ..evaluate.logistic import fit_logistic
+
+    sets = {"no quality": [], **{n: [n] for n in pair}, "all three": list(pair)}
+    columns = {"scores": raw}
+    for n, q in pair.items():
+        columns[n] = np.nan_to_num(np.stack([q, raw[:, 0] * q, raw[:, 1] * q], 1), nan=-1.0)
+
+    def route(names: list[str], l2: float):
+        def features(d):
+            return np.concatenate([np.nan_to_num(d["scores"], nan=-1.0)] + [d[n] for n in names], axis=1)
+        return (lambda tr: fit_logistic(features(tr), tr["same"], l2),
+                lambda model, te: model.decision(features(te)))
+
+    candidates = {f"{s} l2={l2:g}": route(names, l2) for s, names in sets.items() for l2 in (1e-2, 1.0, 10.0)}
+    return held_out_selected({**columns, "same": same}, fold, candidates)
+
+
+def routes(lfw: Path, args: argparse.Namespace) -> dict:
+    from ..cache import Cache
+    from ..embedders.base import merge_flipped
+    from ..evaluate.components import extract
+    from ..evaluate.fold_fit import (accuracy_per_evaluation, held_out, same_for_every_evaluation,
+                                     z_fusion_apply, z_fusion_fit)
+    from ..evaluate.score_norm import fold_as_norm
+    from ..models.catalog import PIPELINES
+    from .verification import read_pairs
+
+    a, b, same, fold = read_pairs(lfw)
+    images = sorted(set(a) | set(b))
+    index = {p: i for i, p in enumerate(images)}
+    ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
+    card = PIPELINES["accurate"]
+    comps = extract(images, [card], workers=args.workers, cache=Cache(), face_rule="central")
+    vec = {e: merge_flipped(comps[f"{card.detector}>{e}"], comps[f"{card.detector}>{e}:mirror"]) for e in card.embedders}
+    raw = np.stack([np.einsum("ij,ij->i", v[ia], v[ib]) for v in vec.values()], axis=1)
+    stems = np.array([Path(p).stem for p in images])
+    errata = sorted(errata_images(lfw))
+    bad = np.isin(stems[ia], errata) | np.isin(stems[ib], errata)
+
+    table: dict[str, dict] = {}
+
+    def report(name: str, per_eval: np.ndarray) -> None:
+        table[name] = {"all": accuracy_per_evaluation(per_eval, same, fold),
+                       "without_errata": accuracy_per_evaluation(per_eval, same, fold, bad)}
+        r = table[name]
+        print(f"  {name:58} {100 * r['all']['mean']:6.2f} ± {100 * r['all']['std']:.2f}   "
+              f"{100 * r['without_errata']['mean']:6.2f} ± {100 * r['without_errata']['std']:.2f}",
+              file=sys.stderr, flush=True)
+
+    data = {"scores": raw, "same": same}
+    fused = held_out(data, fold, z_fusion_fit, z_fusion_apply)
+    report("accurate (z-fusion)", same_for_every_evaluation(fused, fold))
+    for e, name in enumerate(vec):
+        report(f"{name} alone", same_for_every_evaluation(raw[:, e], fold))
+    for k in args.top_k.split(","):
+        top = None if k == "all" else int(k)
+        normed = [fold_as_norm(v, ia, ib, fold, top) for v in vec.values()]
+        label = f"top {top}" if top else "whole cohort (S-norm)"
+        for e, name in enumerate(vec):
+            report(f"AS-norm {label}: {name}", normed[e])
+        per_eval = np.full_like(normed[0], np.nan)
+        for ev, kf in enumerate(np.unique(fold)):  # z-fusion of the normalised scores, per evaluation
+            w = z_fusion_fit({"scores": np.stack([n[ev][fold != kf] for n in normed], 1), "same": same[fold != kf]})
+            per_eval[ev] = np.stack([n[ev] for n in normed], 1) @ w / w.sum()
+        report(f"AS-norm {label}: fused", per_eval)
+    report("logistic fusion of the two scores", same_for_every_evaluation(_logistic_route(raw, same, fold, 1e-2), fold))
+    quality = None
+    if args.quality:
+        quality = _quality(images)
+        det, size, yaw = quality[:, 14], quality[:, 15], np.abs(quality[:, 16])
+        pair = {"detector score": np.fmin(det[ia], det[ib]), "face size": np.fmin(size[ia], size[ib]),
+                "yaw": np.fmax(yaw[ia], yaw[ib])}
+        for name, q in [*pair.items(), ("all three", None)]:
+            qs = np.stack(list(pair.values()), 1) if q is None else q[:, None]
+            x = np.concatenate([raw, qs, raw[:, :1] * qs, raw[:, 1:] * qs], axis=1)
+            report(f"logistic fusion + quality ({name}, with interactions)",
+                   same_for_every_evaluation(_logistic_route(x, same, fold, 1e-2), fold))
+        if args.alignment:
+            from ..embedders.base import l2_normalise
+
+            plain, mirrored = _refined_sface(images, quality)
+            yunet_sface = {k: comps[f"{card.detector}>sface{k}"] for k in ("", ":mirror")}
+
+            def cos(v: np.ndarray) -> np.ndarray:
+                return np.einsum("ij,ij->i", v[ia], v[ib])
+
+            refined = merge_flipped(plain, mirrored)
+            report("SFace on 68-point landmarks alone (mirrored)", same_for_every_evaluation(cos(refined), fold))
+            report("z-fusion: SFace on YuNet and on 68-point landmarks (both mirrored) + dlib",
+                   same_for_every_evaluation(held_out({"scores": np.c_[raw, cos(refined)], "same": same}, fold,
+                                                      z_fusion_fit, z_fusion_apply), fold))
+            two = l2_normalise(yunet_sface[""] + plain)  # two alignments instead of a mirror: same SFace cost
+            report("z-fusion: SFace (YuNet + 68-point crops averaged, no mirror) + dlib",
+                   same_for_every_evaluation(held_out({"scores": np.c_[cos(two), raw[:, 1]], "same": same}, fold,
+                                                      z_fusion_fit, z_fusion_apply), fold))
+            plain3 = np.c_[cos(yunet_sface[""]), cos(plain), cos(comps[f"{card.detector}>dlib-resnet"])]
+            report("z-fusion, 3 parts, no mirror: SFace on YuNet, SFace on 68 points, dlib",
+                   same_for_every_evaluation(held_out({"scores": plain3, "same": same}, fold,
+                                                      z_fusion_fit, z_fusion_apply), fold))
+            four = l2_normalise(merge_flipped(yunet_sface[""], yunet_sface[":mirror"]) + refined)
+            report("z-fusion: SFace (4 crops averaged: 2 alignments x mirror) + dlib",
+                   same_for_every_evaluation(held_out({"scores": np.c_[cos(four), raw[:, 1]], "same": same}, fold,
+                                                      z_fusion_fit, z_fusion_apply), fold))
+        nested, chosen = _nested_quality_route(raw, pair, same, fold)
+        report("logistic + quality, chosen per fold by inner CV on its 9 training folds",
+               same_for_every_evaluation(nested, fold))
+        table["logistic + quality, chosen per fold by inner CV on its 9 training folds"]["chosen"] = chosen
+        print(f"    (chosen per fold: {', '.join(chosen)})", file=sys.stderr)
+    out = {"pairs": int(len(same)), "errata_pairs": int(bad.sum()), "routes": table}
+    out["failures"] = failures(lfw, images, ia, ib, same, fold, fused, bad, quality, args)
+    return out
+
+
+def failures(lfw: Path, images, ia, ib, same, fold, fused, bad, quality, args) -> list[dict]:
+    """The pairs accurate gets wrong, each with a first guess at its cause."""
+    from ..evaluate.verification import _fit_threshold
+
+    s = np.where(np.isnan(fused), -np.inf, fused)
+    rows = []
+    for k in np.unique(fold):
+        t = _fit_threshold(s[fold != k], same[fold != k])
+        for i in np.where((fold == k) & ((s >= t) != same))[0]:
+            cause = "label error (errata.csv)" if bad[i] else ""
+            if not cause and quality is not None:
+                yaw = np.abs(quality[[ia[i], ib[i]], 16])
+                if np.nanmax(yaw) >= PROFILE_YAW:
+                    cause = f"profile (|yaw| {np.nanmax(yaw):.0f} deg)"
+            if not cause:
+                cause = "look-alike impostor" if not same[i] else "same person, frontal: occlusion, age or expression"
+            rows.append({"pair": int(i), "fold": int(k), "same": bool(same[i]), "score": float(fused[i]),
+                         "threshold": float(t), "a": Path(images[ia[i]]).stem, "b": Path(images[ib[i]]).stem,
+                         "cause": cause})
+    if args.failures:
+        _failure_picture(Path(args.failures), images, ia, ib, rows, quality)
+    return rows
+
+
+def _failure_picture(folder: Path, images, ia, ib, rows, quality) -> None:
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tiles = []
+    for r in rows:
+        parts = []
+        for idx in (ia[r["pair"]], ib[r["pair"]]):
+            im = cv2.imread(images[idx])
+            if quality is not None and not np.isnan(quality[idx, 0]):
+                x1, y1, x2, y2 = quality[idx, :4].astype(int)
+                cv2.rectangle(im, (x1, y1), (x2, y2), (0, 255, 0), 1)
+            parts.append(cv2.resize(im, (200, 200)))
+        strip = np.hstack(parts)
+        cv2.putText(strip, f"{r['pair']} {'same' if r['same'] else 'diff'} {r['score']:.3f}", (4, 14), 0, 0.45,
+                    (0, 255, 255), 1)
+        cv2.putText(strip, r["cause"][:52], (4, 194), 0, 0.4, (255, 255, 255), 1)
+        tiles.append(strip)
+    while len(tiles) % 3:
+        tiles.append(np.zeros_like(tiles[0]))
+    sheet = np.vstack([np.hstack(tiles[j:j + 3]) for j in range(0, len(tiles), 3)])
+    cv2.imwrite(str(folder / "failures_accurate.png"), sheet)
+
+
+def run(args: argparse.Namespace) -> int:
+    lfw = Path(args.data) / "lfw_deepfunneled"
+    if not (lfw / "pairs.csv").is_file():
+        print(f"no LFW data at {lfw} (set --data or FACEPRINT_DATA)", file=sys.stderr)
+        return 2
+    print(f"  {'route (LFW View 2, labelled face, fitted on 9 folds)':58} {'all pairs':>14}   {'no errata':>14}",
+          file=sys.stderr)
+    out = routes(lfw, args)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"\n{len(out['failures'])} pairs wrong with accurate ({out['errata_pairs']} pairs hold an errata image):")
+    counts: dict[str, int] = {}
+    for r in out["failures"]:
+        key = r["cause"].split(" (|yaw|")[0]
+        counts[key] = counts.get(key, 0) + 1
+        print(f"  fold {r['fold']:2} {'same' if r['same'] else 'diff'} {r['score']:.3f} (t {r['threshold']:.3f}) "
+              f"{r['a']} {r['b']}: {r['cause']}")
+    for cause, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:3}  {cause}")
+    return 0
