@@ -59,7 +59,8 @@ def engine_speed(manifest: Path, folder: Path, pipeline: str, rounds: int, shard
                 s = run_index(str(manifest), out, make(), pipeline=pipeline, shard_size=shard_size, progress=False)
                 images = s.processed
                 runs[name].append(s.images_per_s)
-                print(f"  round {r + 1} {name}: {s.images_per_s:.2f} images/s ({s.seconds:.1f} s)", file=sys.stderr)
+                print(f"  round {r + 1} {name}: {s.images_per_s:.2f} images/s ({s.seconds:.1f} s; {s.processed} images, "
+                      f"{s.faces} faces, {s.errors} errors, {s.reused} reused)", file=sys.stderr)
     finally:
         ray.shutdown()
     med = {k: statistics.median(v) for k, v in runs.items()}
