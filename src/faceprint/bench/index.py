@@ -27,7 +27,9 @@ from pathlib import Path
 
 
 def lfw_manifest(data: Path, n: int, folder: Path) -> Path:
-    lfw = data / "lfw_deepfunneled"
+    # Absolute paths: a manifest's relative paths are read against the manifest's own folder
+    # (a temporary one here), so "../shared/data" would make every row an error row.
+    lfw = (Path(data) / "lfw_deepfunneled").resolve()
     with open(lfw / "labels.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     step = max(1, len(rows) // n)  # spread over the alphabet, not the first few people
@@ -58,6 +60,8 @@ def engine_speed(manifest: Path, folder: Path, pipeline: str, rounds: int, shard
                 out = folder / f"{name}-{r}"
                 s = run_index(str(manifest), out, make(), pipeline=pipeline, shard_size=shard_size, progress=False)
                 images = s.processed
+                if s.errors:  # error rows are cheap: a rate over them would measure nothing
+                    raise RuntimeError(f"{name}: {s.errors} of {s.processed} images failed; see the error column in {out}")
                 runs[name].append(s.images_per_s)
                 print(f"  round {r + 1} {name}: {s.images_per_s:.2f} images/s ({s.seconds:.1f} s; {s.processed} images, "
                       f"{s.faces} faces, {s.errors} errors, {s.reused} reused)", file=sys.stderr)
