@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import (FaceIndexError, FaceprintError, ImageError, ImageNotFoundError, ImageTooLargeError,
                      InputError, ModelFileError, ModelMismatchError, NoFaceError, ShapeError, UnknownModelError)
-from .calibration import DEFAULT_FMR
+from .thresholds import DEFAULT_FMR
 from .types import Embedding, Faces, Verdict
 
 __version__ = "0.1.0"
@@ -72,7 +72,7 @@ def embed(image: Any, *, model: str | None = None, face: int | None = None, face
 def compare(a: Embedding, b: Embedding, *, fmr: float = DEFAULT_FMR, threshold: float | None = None) -> Verdict:
     """Verdict for two embeddings `faceprint.embed` made, with their pipeline's threshold for
     `fmr`; embeddings of two different models are refused (ModelMismatchError)."""
-    from .calibration import Threshold
+    from .thresholds import Threshold
     from .models.registry import pipeline_of
     from .types import same_model
 
@@ -96,10 +96,10 @@ def analyze(image: Any, *, model: str | None = None, extras: Any = ()) -> Faces:
     """Faces (largest first) with quality (score + reasons), head pose and any `extras` asked for.
 
     extras: "landmarks" (468 points), "age_gender", "emotion", each an optional install;
-    see faceprint.analyzers for what the columns mean and how unreliable attributes are.
+    see faceprint.assessors for what the columns mean and how unreliable attributes are.
     """
     from . import validate
-    from .analyzers import analysis_for
+    from .assessors import analysis_for
     return analysis_for(_analyzer(model), validate.extras(extras))(image)
 
 

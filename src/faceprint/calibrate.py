@@ -3,7 +3,7 @@
     python -m faceprint.calibrate --data ../shared/data [--fmr 1e-2 --fmr 1e-3 --fmr 1e-4]
 
 The rates are those the shipped file has (1e-2, 1e-3, 1e-4), unless --fmr names others:
-every other part of faceprint reads the list from the file (`calibration.calibrated_rates`).
+every other part of faceprint reads the list from the file (`thresholds.calibrated_rates`).
 
 Data: the LFW deep-funneled images in `<data>/lfw_deepfunneled` (labels.csv), minus every
 identity that appears in the official View 1 test pairs (`pairs_devtest.csv`): those pairs
@@ -88,7 +88,7 @@ def fusion_weights(card: PipelineCard, comps: dict[str, np.ndarray], ids: np.nda
 
 
 def calibrate(data: Path, workers: int | None = None, fmrs: Sequence[float] | None = None) -> dict:
-    from .calibration import calibrated_rates
+    from .thresholds import calibrated_rates
 
     fmrs = tuple(fmrs) if fmrs else calibrated_rates()
     if not fmrs:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, validate
+from . import thresholds, validate
 from .detectors.base import Detector
 from .embedders.base import Embedder
 from .errors import FaceIndexError, ModelMismatchError, NoFaceError
@@ -58,7 +58,7 @@ class Analyzer:
         from .models.registry import make_detector, make_embedder, pipeline_card, pipeline_model_id
 
         card = pipeline_card(name or DEFAULT_PIPELINE)
-        weights = calibration.fusion_weights(card.name, card.embedders)  # full precision: they shape the vectors
+        weights = thresholds.fusion_weights(card.name, card.embedders)  # full precision: they shape the vectors
         embedder = compose(card.embedders, card.flip, make_embedder, weights)
         model = pipeline_model_id(card.name)  # the id names the same weights (at 5 digits)
         return cls(make_detector(card.detector), embedder, model_id=str(model), calibration_name=card.name, card=card)
@@ -68,7 +68,7 @@ class Analyzer:
         """Faces (boxes, landmarks, scores), largest first."""
         return self.detector.detect(load_image(image))
 
-    def analyze(self, image: Any) -> Faces:
+    def embed_faces(self, image: Any) -> Faces:
         """Faces with an embedding per face."""
         pixels = load_image(image)
         faces = self.detector.detect(pixels)
@@ -80,7 +80,7 @@ class Analyzer:
         """The face to use for a 1:1 answer: the requested index, else the one `rule` picks
         ("largest", or "central" for centred crops such as ID photos and LFW)."""
         face, rule = validate.face(face), validate.face_rule(rule)  # before any model work
-        faces = self.analyze(image)
+        faces = self.embed_faces(image)
         if not len(faces):
             from .image import describe_source
 
@@ -102,13 +102,13 @@ class Analyzer:
                 e.args = (f"{label}: {e.args[0]}", *e.args[1:])
             raise
 
-    def threshold(self, fmr: float = calibration.DEFAULT_FMR,
-                  threshold: float | calibration.Threshold | None = None) -> calibration.Threshold:
+    def threshold(self, fmr: float = thresholds.DEFAULT_FMR,
+                  threshold: float | thresholds.Threshold | None = None) -> thresholds.Threshold:
         """The `Threshold` to decide with: `threshold` if given, else this pipeline's for `fmr`."""
-        return calibration.Threshold.resolve(self.calibration_name, fmr, threshold, model=self.model_id)
+        return thresholds.Threshold.resolve(self.calibration_name, fmr, threshold, model=self.model_id)
 
-    def compare(self, a: np.ndarray, b: np.ndarray, *, fmr: float = calibration.DEFAULT_FMR,
-                threshold: float | calibration.Threshold | None = None, model_a: str | None = None,
+    def compare(self, a: np.ndarray, b: np.ndarray, *, fmr: float = thresholds.DEFAULT_FMR,
+                threshold: float | thresholds.Threshold | None = None, model_a: str | None = None,
                 model_b: str | None = None) -> Verdict:
         """Verdict for two embeddings of this pipeline (refuses embeddings of another model)."""
         for m in (model_a, model_b, same_model(a, b)):  # typed embeddings say their model themselves
@@ -120,8 +120,8 @@ class Analyzer:
         # A hand-given threshold has no measured false-match rate: t.fmr is None.
         return Verdict(sim >= t.value, sim, t.value, t.fmr, self.model_id)
 
-    def verify(self, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
-               threshold: float | calibration.Threshold | None = None,
+    def verify(self, a: Any, b: Any, *, fmr: float = thresholds.DEFAULT_FMR,
+               threshold: float | thresholds.Threshold | None = None,
                face_a: int | None = None, face_b: int | None = None, rule: str = "largest"
                ) -> tuple[Verdict, FaceChoice, FaceChoice]:
         """Are the faces in images `a` and `b` the same person? Also says which faces were used."""

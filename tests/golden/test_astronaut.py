@@ -55,7 +55,7 @@ def test_same_person_after_flip_and_rescale_different_from_cameraman(name, astro
 
 
 def test_embeddings_are_unit_and_carry_the_model(accurate, astronaut):
-    faces = accurate.analyze(astronaut)
+    faces = accurate.embed_faces(astronaut)
     assert faces.embeddings.shape == (1, 256) and faces.embeddings.dtype == np.float32
     assert np.linalg.norm(faces.embeddings[0]) == pytest.approx(1.0, abs=1e-5)
     assert faces.embedding_model == accurate.model_id and "sface" in accurate.model_id
@@ -78,7 +78,7 @@ def test_no_face_is_a_typed_error(fast):
 
 def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
     """The calibration and benchmark path (components) equals what users get (Analyzer)."""
-    from faceprint.calibration import fusion_weights
+    from faceprint.thresholds import fusion_weights
     from faceprint.evaluate import components
     from faceprint.image import save_image
     from faceprint.models.catalog import PIPELINES
@@ -91,7 +91,7 @@ def test_components_rebuild_the_analyzer_embeddings(tmp_path, astronaut):
         analyzer = Analyzer.from_name(name)
         weights = fusion_weights(card.name, card.embedders)
         rebuilt = components.pipeline_vectors(card, comps, weights)[0]
-        np.testing.assert_allclose(rebuilt, analyzer.analyze(path).embeddings[0], atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(rebuilt, analyzer.embed_faces(path).embeddings[0], atol=1e-5, err_msg=name)
 
 
 def test_central_face_rule_in_components_and_analyzer(tmp_path, astronaut, cameraman, fast):

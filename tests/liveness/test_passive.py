@@ -44,7 +44,7 @@ def test_cards_point_at_shipped_files_whose_hash_checks():
 def test_a_file_whose_hash_differs_is_refused(monkeypatch):
     from dataclasses import replace
 
-    from faceprint.analyzers.base import ExtraNotInstalledError
+    from faceprint.assessors.base import ExtraNotInstalledError
     from faceprint.liveness.passive import PassiveLiveness
     from faceprint.models import catalog
 

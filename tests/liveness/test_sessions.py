@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the service extras are not installed: pip install 'faceprint[serve]'")
 
-from faceprint.analyzers.base import is_installed  # noqa: E402
+from faceprint.assessors.base import is_installed  # noqa: E402
 
 if not is_installed("landmarks"):
     pytest.skip("the active check needs the landmarks extra: pip install 'faceprint[landmarks]'", allow_module_level=True)

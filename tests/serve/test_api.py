@@ -83,7 +83,7 @@ def test_embed_matches_the_library(make_client, photos):
 
 
 def test_analyze_matches_the_cli_fields(make_client, photos, fast):
-    from faceprint.analyzers import analysis_for
+    from faceprint.assessors import analysis_for
 
     c = make_client()
     body = c.post("/v1/analyze", files={"image": ("a.jpg", photos["astronaut"])}).json()

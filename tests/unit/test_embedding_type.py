@@ -41,7 +41,7 @@ def test_vectors_of_two_models_are_refused(astronaut, tmp_path):
 
 
 def test_compare_uses_the_models_calibration_without_loading_it(astronaut):
-    from faceprint.calibration import threshold_for
+    from faceprint.thresholds import threshold_for
 
     a = faceprint.embed(astronaut, model="fast")
     b = faceprint.embed(np.ascontiguousarray(astronaut[:, ::-1]), model="fast")

@@ -40,7 +40,7 @@ def test_pipeline_ids_name_their_parts():
 
 
 def test_calibration_covers_every_pipeline():
-    from faceprint.calibration import calibration_for, threshold_for
+    from faceprint.thresholds import calibration_for, threshold_for
 
     for name in PIPELINES:
         record = calibration_for(name)
@@ -52,7 +52,7 @@ def test_calibration_covers_every_pipeline():
 
 
 def test_uncalibrated_rate_is_refused():
-    from faceprint.calibration import threshold_for
+    from faceprint.thresholds import threshold_for
     from faceprint.errors import InputError
 
     with pytest.raises(InputError, match="calibrated rates"):
@@ -99,7 +99,7 @@ def test_model_ids_are_structured_and_keep_their_string():
 def test_a_gallery_written_with_the_old_id_string_still_opens(tmp_path):
     import numpy as np
 
-    from faceprint.calibration import threshold_for
+    from faceprint.thresholds import threshold_for
     from faceprint.gallery import open_gallery
     from faceprint.models.registry import pipeline_model_id
 

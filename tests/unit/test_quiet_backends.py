@@ -10,7 +10,7 @@ import cv2
 from skimage import data
 from faceprint.pipeline import Analyzer
 before = cv2.utils.logging.getLogLevel()
-faces = Analyzer.from_name("fast").analyze(data.astronaut())
+faces = Analyzer.from_name("fast").embed_faces(data.astronaut())
 assert len(faces) == 1
 assert cv2.utils.logging.getLogLevel() == before, "OpenCV's log level was changed for the caller"
 """

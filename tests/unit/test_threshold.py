@@ -6,8 +6,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from faceprint import calibration
-from faceprint.calibration import Threshold
+from faceprint import thresholds
+from faceprint.thresholds import Threshold
 from faceprint.errors import InputError
 
 
@@ -18,15 +18,15 @@ def shipped() -> dict:
 def test_calibrated_rates_are_the_files():
     table = shipped()["pipelines"]
     for name, record in table.items():
-        assert calibration.calibrated_rates(name) == tuple(sorted(map(float, record["thresholds"]), reverse=True))
+        assert thresholds.calibrated_rates(name) == tuple(sorted(map(float, record["thresholds"]), reverse=True))
     every = {float(r) for rec in table.values() for r in rec["thresholds"]}
-    assert calibration.calibrated_rates() == tuple(sorted(every, reverse=True))
-    assert calibration.DEFAULT_FMR in calibration.calibrated_rates("fast")
+    assert thresholds.calibrated_rates() == tuple(sorted(every, reverse=True))
+    assert thresholds.DEFAULT_FMR in thresholds.calibrated_rates("fast")
 
 
 def test_resolve_once():
     t = Threshold.resolve("fast", 1e-3)
-    assert t == Threshold(calibration.threshold_for("fast", 1e-3), 1e-3)
+    assert t == Threshold(thresholds.threshold_for("fast", 1e-3), 1e-3)
     assert Threshold.resolve("fast", 1e-2, t) is t  # an already resolved threshold passes through
     assert Threshold.resolve(None, 1e-3, 0.5) == Threshold(0.5, None)  # by hand: no rate claimed
     with pytest.raises(InputError, match="calibrated rates"):
@@ -39,8 +39,8 @@ def test_cli_help_lists_the_files_rates():
     from faceprint.cli.options import calibrated_rates
 
     text = calibrated_rates()
-    assert text.split(", ") == [calibration.rate_text(r) for r in calibration.calibrated_rates("accurate")]
-    assert all(float(r) in calibration.calibrated_rates() for r in text.split(", "))
+    assert text.split(", ") == [thresholds.rate_text(r) for r in thresholds.calibrated_rates("accurate")]
+    assert all(float(r) in thresholds.calibrated_rates() for r in text.split(", "))
 
 
 def test_analyzer_and_gallery_pass_a_resolved_threshold_down(fast, tmp_path, astronaut):

@@ -55,7 +55,7 @@ def errata_images(lfw: Path) -> set[str]:
 
 def _quality(images: list[str]) -> np.ndarray:
     """(N, 4 + 10 + 3) box, landmarks, detector score, face size, yaw of each image's central face."""
-    from ..analyzers.pose import pose_from_5
+    from ..assessors.pose import pose_from_5
     from ..cache import Cache, Miss, default_cache_dir, file_digest
     from ..image import load_image
     from ..models.registry import make_detector

@@ -184,7 +184,7 @@ def verification_accuracy(v: np.ndarray, metric: str, ia, ib, same, folds) -> di
 # -- deep pipelines, for comparison ------------------------------------------------------
 def deep_systems(paths: list[str], workers: int) -> dict[str, tuple[np.ndarray, str]]:
     from ..cache import Cache
-    from ..calibration import fusion_weights
+    from ..thresholds import fusion_weights
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.catalog import PIPELINES
 

@@ -68,7 +68,7 @@ def read_sets(lfw: Path) -> tuple[tuple[list[str], np.ndarray], tuple[list[str],
 
 def lfw_vectors(paths: list[str], pipeline: str, workers: int | None = None) -> np.ndarray:
     """The pipeline's embedding of the largest face per image (cached); NaN rows where none."""
-    from .. import calibration
+    from .. import thresholds
     from ..cache import Cache
     from ..evaluate.components import extract, pipeline_vectors
     from ..models.registry import pipeline_card
@@ -79,7 +79,7 @@ def lfw_vectors(paths: list[str], pipeline: str, workers: int | None = None) -> 
         comps = extract(paths, [card], workers=workers, cache=cache, progress=sys.stderr.isatty())
     finally:
         cache.close()
-    weights = calibration.fusion_weights(card.name, card.embedders) if len(card.embedders) > 1 else None
+    weights = thresholds.fusion_weights(card.name, card.embedders) if len(card.embedders) > 1 else None
     return pipeline_vectors(card, comps, weights)
 
 
@@ -216,7 +216,7 @@ def large_scale(n: int, fmr: float = 1e-4, dim: int = 256) -> dict:
 
 # -- report ------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> int:
-    from .. import calibration
+    from .. import thresholds
 
     lfw = Path(args.data) / "lfw_deepfunneled"
     if not (lfw / "ident_min20.csv").is_file():
@@ -224,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report: dict = {"pipeline": args.model, "machine": {"cpus": os.cpu_count()}}
     try:
-        calibrated = {f: calibration.threshold_for(args.model, f) for f in calibration.calibrated_rates(args.model)}
+        calibrated = {f: thresholds.threshold_for(args.model, f) for f in thresholds.calibrated_rates(args.model)}
     except Exception as e:  # noqa: BLE001 - no calibration yet: compare without those rows
         print(f"(no calibrated thresholds: {e})", file=sys.stderr)
         calibrated = {}

@@ -108,7 +108,7 @@ def _rates(paths: list[str], ids: np.ndarray) -> dict:
     same = (y[:, None] == y[None])[iu]
     table = [{"tolerance": t, "fmr": float(np.mean(dist[~same] <= t)), "fnmr": float(np.mean(dist[same] > t))}
              for t in TOLERANCES]
-    from ..calibration import threshold_for
+    from ..thresholds import threshold_for
 
     at_fmr = [{"fmr_calibrated": r, "threshold": threshold_for(calibrated.PIPELINE, r),
                "fmr_here": float(np.mean(cos[~same] >= threshold_for(calibrated.PIPELINE, r))),

@@ -76,7 +76,7 @@ def gate_sizes(data: Path, n: int, model: str = "fast") -> dict[str, Any]:
     root = data / "lfw_deepfunneled"
     with open(root / "pairs.csv", newline="") as f:
         pairs = [r for r in csv.DictReader(f) if r["same"] == "1"][:n]
-    from ..analyzers.quality import capture_measures
+    from ..assessors.quality import capture_measures
 
     sims: dict[str, list[float]] = {"original": [], **{f"{x}px": [] for x in SIZES_PX},
                                     **{f"luminance_{v}": [] for v in LUMINANCES}}
@@ -100,7 +100,7 @@ def gate_sizes(data: Path, n: int, model: str = "fast") -> dict[str, Any]:
             dark = b.astype(np.float32) * k + rng.normal(0, 2.0, b.shape)
             variants.append((f"luminance_{v}", np.clip(np.round(dark), 0, 255).astype(np.uint8)))
         for key, image in variants:
-            faces = analyzer.analyze(image)
+            faces = analyzer.embed_faces(image)
             if not len(faces):
                 sims[key].append(-1.0)  # not even found: refused
                 continue
@@ -114,7 +114,7 @@ def gate_sizes(data: Path, n: int, model: str = "fast") -> dict[str, Any]:
 
 def gate_levels(data: Path, n: int) -> dict[str, Any]:
     """Percentiles of the gate's five measures on LFW (the worst side of each: what a bar would refuse)."""
-    from ..analyzers.facemesh import FaceMeshAssessor
+    from ..assessors.facemesh import FaceMeshAssessor
     from ..gallery.gate import face_measures
     from ..image import load_image
     from ..pipeline import Analyzer

@@ -22,8 +22,8 @@ FRACTIONS = (0.05, 0.10, 0.20)
 def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int | None = None,
             repeats: int = 1000, progress: bool = True) -> dict:
     """EvD curves (full quality, capture-only, recognizability-only) and their context."""
-    from .. import calibration
-    from ..analyzers.quality import M, score
+    from .. import thresholds
+    from ..assessors.quality import M, score
     from ..cache import Cache, default_cache_dir
     from ..evaluate.components import extract, pipeline_vectors
     from ..evaluate.quality_evd import error_vs_discard, image_measures
@@ -41,17 +41,17 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
     index = {p: i for i, p in enumerate(images)}
     ia, ib = np.array([index[p] for p in a]), np.array([index[p] for p in b])
     comps = extract(images, [card], workers=workers, cache=Cache(), progress=progress)
-    vectors = pipeline_vectors(card, comps, calibration.fusion_weights(card.name, card.embedders))
+    vectors = pipeline_vectors(card, comps, thresholds.fusion_weights(card.name, card.embedders))
     scores = np.einsum("ij,ij->i", vectors[ia], vectors[ib])
     # A separate file from the embedding cache: long jobs of each do not share a writer lock.
     measures = image_measures(images, workers=workers, cache=Cache(default_cache_dir() / "quality.sqlite"),
                               progress=progress)
     try:
-        threshold = calibration.threshold_for(card.name, calibration.DEFAULT_FMR)
-        source = f"calibration.json (FMR {calibration.rate_text(calibration.DEFAULT_FMR)})"
+        threshold = thresholds.threshold_for(card.name, thresholds.DEFAULT_FMR)
+        source = f"calibration.json (FMR {thresholds.rate_text(thresholds.DEFAULT_FMR)})"
     except InputError:  # no shipped calibration: measure it on these impostors (stated in the output)
-        threshold = threshold_at_fmr(np.nan_to_num(scores[~same], nan=-1.0), calibration.DEFAULT_FMR)
-        source = f"these pairs' impostors (FMR {calibration.rate_text(calibration.DEFAULT_FMR)}; no calibration.json)"
+        threshold = threshold_at_fmr(np.nan_to_num(scores[~same], nan=-1.0), thresholds.DEFAULT_FMR)
+        source = f"these pairs' impostors (FMR {thresholds.rate_text(thresholds.DEFAULT_FMR)}; no calibration.json)"
     variants = {"quality": measures.copy()}
     capture = measures.copy()
     capture[:, M["stability"]] = np.nan  # nan = no penalty: the capture and pose terms alone
@@ -81,7 +81,7 @@ def lfw_evd(lfw: Path, model: str, folds: list[int] | None = None, workers: int 
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import calibration
+    from .. import thresholds
     from ..evaluate.quality_evd import plot_evd
 
     lfw = Path(args.data) / "lfw_deepfunneled"
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_evd(res["curves"], out / "evd_lfw.png",
-                   f"LFW View 2, {res['pairs']} pairs, {res['model']}, FNMR at FMR {calibration.rate_text(calibration.DEFAULT_FMR)} threshold")
+                   f"LFW View 2, {res['pairs']} pairs, {res['model']}, FNMR at FMR {thresholds.rate_text(thresholds.DEFAULT_FMR)} threshold")
     report = {k: v for k, v in res.items() if k != "curves"}
     report["png"] = str(png)
     report["curves"] = {k: c.to_dict() for k, c in res["curves"].items()}

@@ -152,10 +152,10 @@ def decode_routes(data_dir: Path, rounds: int) -> dict:
                               list(range(4 * rounds)), rounds)
             full, draft = load_image(data), draft_decode(data)
             t0 = time.perf_counter()
-            a = fast.analyze(full)
+            a = fast.embed_faces(full)
             t_full = time.perf_counter() - t0
             t0 = time.perf_counter()
-            b = fast.analyze(draft)
+            b = fast.embed_faces(draft)
             t_draft = time.perf_counter() - t0
             cos = float(a.embeddings[0] @ b.embeddings[0]) if len(a) and len(b) else None
             out[label] = {"size": list(full.shape[1::-1]), "draft_size": list(draft.shape[1::-1]),

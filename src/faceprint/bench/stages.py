@@ -1,7 +1,7 @@
 """Where a pipeline's time goes: decode, detect, align, embed, flip, fusion, each against its floor.
 
 Each stage is timed separately on the same images one at a time, with the pipeline's own
-detector and embedders (every face of each image is embedded, as `Analyzer.analyze` does).
+detector and embedders (every face of each image is embedded, as `Analyzer.embed_faces` does).
 "flip" is the second network pass on the mirrored crops plus the merge; "fusion" the
 weighted concatenation. A stage's floor is its multiply-adds at the rate this CPU measures
 on a dense fp32 conv (`bench/floors.py`); decode and align are not multiply-add bound, so
@@ -64,7 +64,7 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
     """{pipeline: {stage: {"ms", "share", "mmacs", "floor_ms"}}, "_rate": multiply-adds/s}."""
     import cv2
 
-    from .. import calibration
+    from .. import thresholds
     from ..embedders.base import merge_flipped
     from ..embedders.fusion import fuse
     from ..image import load_image
@@ -105,7 +105,7 @@ def stage_table(images: list[str], names: tuple[str, ...], rounds: int = 4) -> d
                 outs.append(plain)
             t0 = time.perf_counter()
             if fused:
-                fuse(outs, calibration.fusion_weights(card.name, card.embedders))
+                fuse(outs, thresholds.fusion_weights(card.name, card.embedders))
             stage["fusion"] = time.perf_counter() - t0
         if not record:
             return

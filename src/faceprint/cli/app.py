@@ -25,7 +25,7 @@ COMMANDS = (
     "faceprint.cluster.commands",
     "faceprint.gallery.commands",
     "faceprint.evaluate.commands",
-    "faceprint.analyzers.commands",
+    "faceprint.assessors.commands",
     "faceprint.explainers.commands",
     "faceprint.serve.commands",
     "faceprint.liveness.commands",

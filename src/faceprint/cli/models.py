@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 
 
 def _records() -> list[dict[str, Any]]:
-    from ..calibration import calibration_for
+    from ..thresholds import calibration_for
     from ..models.catalog import DEFAULT_PIPELINE, MODELS, PIPELINES
     from ..models.files import status
 

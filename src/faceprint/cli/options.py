@@ -70,7 +70,7 @@ def pipeline_names() -> tuple[list[str], str]:
 
 def calibrated_rates() -> str:
     """The default pipeline's calibrated false-match rates, e.g. "1e-2, 1e-3, 1e-4"."""
-    from ..calibration import calibrated_rates, rate_text
+    from ..thresholds import calibrated_rates, rate_text
 
     _, default = pipeline_names()
     return ", ".join(rate_text(r) for r in calibrated_rates(default)) or "none"
@@ -97,7 +97,7 @@ def add_json(parser: argparse.ArgumentParser, help_: str = "machine-readable JSO
 
 
 def add_fmr(parser: argparse.ArgumentParser, what: str = "the threshold is calibrated for") -> None:
-    from ..calibration import DEFAULT_FMR, rate_text
+    from ..thresholds import DEFAULT_FMR, rate_text
 
     parser.add_argument("--fmr", type=fmr_value, default=DEFAULT_FMR,
                         help=f"false-match rate {what} (calibrated: {calibrated_rates()}; "

@@ -73,11 +73,11 @@ def walk(root: str | os.PathLike[str], *, exclude: Sequence[str | os.PathLike[st
 
 def cache_key(pipeline: str) -> str:
     """Pipeline id plus its fusion weights: the vectors change when either does."""
-    from .. import calibration
+    from .. import thresholds
     from ..models.registry import pipeline_card
 
     card = pipeline_card(pipeline)
-    weights = calibration.fusion_weights(card.name, card.embedders) if len(card.embedders) > 1 else []
+    weights = thresholds.fusion_weights(card.name, card.embedders) if len(card.embedders) > 1 else []
     return f"{RESULT_VERSION}:{card.id}:w=" + ",".join(f"{w:.6g}" for w in weights)
 
 
@@ -154,7 +154,7 @@ class PhotoJob(ImageJob):
     def run(self, source: str, wanted: frozenset[str]) -> dict[str, bytes]:
         try:
             image = read_photo(source)
-            faces = self._analyzer.analyze(image)
+            faces = self._analyzer.embed_faces(image)
         except FaceprintError as e:
             return dict.fromkeys(self.fields, encode_result(None, (), str(e)))
         return dict.fromkeys(self.fields, encode_result(faces, [face_thumbnail(image, b) for b in faces.boxes], None))

@@ -38,10 +38,10 @@ class FaceTable:
 
 
 def default_threshold(pipeline: str) -> float:
-    from .. import calibration
+    from .. import thresholds
 
     try:
-        return calibration.threshold_for(pipeline, CLUSTER_FMR)
+        return thresholds.threshold_for(pipeline, CLUSTER_FMR)
     except InputError as e:
         raise InputError(f"{e} (or pass --threshold)") from None
 

@@ -44,7 +44,7 @@ def resolve_models(names: Sequence[str] | None) -> list[PipelineCard]:
 
 def model_info(card: PipelineCard, weights: list[float] | None = None) -> dict[str, Any]:
     """What a report says about a pipeline: id, version, parts with their file hashes, calibration."""
-    from ..calibration import calibration_for, calibration_source
+    from ..thresholds import calibration_for, calibration_source
     from ..models.catalog import MODELS
 
     calib = calibration_for(card.name)
@@ -67,7 +67,7 @@ def embed_images(paths: Sequence[str], root: Path, cards: Sequence[PipelineCard]
                  progress: bool = True, face_rule: str = "largest") -> dict[str, ModelVectors]:
     """pipeline name -> its vectors for `paths` (relative to `root`), in that order."""
     from ..cache import Cache
-    from ..calibration import fusion_weights
+    from ..thresholds import fusion_weights
     from .components import extract, pipeline_vectors
 
     cache = Cache()

@@ -144,7 +144,7 @@ def fairness(vectors: np.ndarray, identities: Sequence[str], groups: Mapping[str
     if not groups:
         return {"evaluated": False, "reason": NO_GROUPS}
     if fmrs is None:
-        from ..calibration import calibrated_rates
+        from ..thresholds import calibrated_rates
 
         fmrs = calibrated_rates()
     if max_ratio < 1 or math.isnan(max_ratio):

@@ -140,7 +140,7 @@ class MeasureJob(ImageJob):
         self._embedder = make_embedder(self.embedder)
 
     def run(self, source: str, wanted: frozenset[str]) -> dict[str, Any]:
-        from ..analyzers.quality import measure
+        from ..assessors.quality import measure
         from ..cache import Miss
         from ..errors import FaceprintError
         from ..image import load_image
@@ -162,7 +162,7 @@ def image_measures(paths: Sequence[str], *, detector: str = "yunet", embedder: s
     `cache` is a `faceprint.cache.Cache`; its entries are keyed by file content and by the
     measure version, detector and embedder, so a changed image or model is measured anew.
     """
-    from ..analyzers.quality import MEASURES
+    from ..assessors.quality import MEASURES
     from ..batch import map_images
 
     job = MeasureJob(detector, embedder)

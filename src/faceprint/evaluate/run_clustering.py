@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..calibration import DEFAULT_FMR
+from ..thresholds import DEFAULT_FMR
 from ..errors import InputError
 from .clustering import clustering_report
 from .embedding import embed_images, model_info
@@ -69,7 +69,7 @@ def fit_thresholds(fit: Labels, cards: Sequence, fmr: float, *, workers: int | N
 def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, algorithm: Callable,
         threshold: float | None = None, fmr: float = DEFAULT_FMR, threshold_from: Labels | None = None,
         workers: int | None = None, max_ratio: float | None = None, progress: bool = True) -> Report:
-    from ..calibration import calibration_for, threshold_for
+    from ..thresholds import calibration_for, threshold_for
 
     thresholds = {}
     if threshold_from is not None and threshold is None:

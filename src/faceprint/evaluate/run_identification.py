@@ -108,7 +108,7 @@ def evaluate_model(s: np.ndarray, probe_ids: np.ndarray, gallery_ids: np.ndarray
 def run(labels: Labels, cards: Sequence, report: Report, out_dir: Path, *, distractors: Labels | None = None,
         split_info: dict | None = None, workers: int | None = None, n_boot: int = 1000, seed: int = 0,
         max_ratio: float | None = None, progress: bool = True, face_rule: str = "largest") -> Report:
-    from ..calibration import calibration_for
+    from ..thresholds import calibration_for
     from . import plots
 
     roles = labels.roles

@@ -86,7 +86,7 @@ def run(pairs: Pairs, cards: Sequence, report: Report, out_dir: Path, *, workers
         n_boot: int = 1000, seed: int = 0, fars: Sequence[float] = FARS, quality: tuple | None = None,
         progress: bool = True, face_rule: str = "largest") -> Report:
     """Evaluate `cards` on `pairs` into `report`; `quality` = (read_quality result) adds EDC curves."""
-    from ..calibration import calibration_for, calibration_source
+    from ..thresholds import calibration_for, calibration_source
     from . import plots
 
     images = pairs.images

@@ -4,7 +4,7 @@
 `render(explanation)` -> the side-by-side picture; `faithfulness` measures whether the
 maps are true to the model (deletion curves against random orders).
 
-The package is `explainers` (like detectors, embedders, analyzers) so that importing it
+The package is `explainers` (like detectors, embedders, assessors) so that importing it
 never rebinds the top-level verb `faceprint.explain`.
 """
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import calibration
+from .. import thresholds
 from ..image import load_image
 from ..types import _json_safe
 from .occlusion import PATCH, FaceView, occlusion, patch_masks, to_pixels
@@ -81,8 +81,8 @@ class Pair:
     embeddings: tuple[np.ndarray, np.ndarray]  # unoccluded, on the views
 
 
-def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
-            threshold: float | calibration.Threshold | None = None,
+def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = thresholds.DEFAULT_FMR,
+            threshold: float | thresholds.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None) -> Pair:
     img_a, img_b = load_image(a), load_image(b)
     verdict, ca, cb = analyzer.verify(img_a, img_b, fmr=fmr, threshold=threshold, face_a=face_a, face_b=face_b,
@@ -91,8 +91,8 @@ def prepare(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_F
     return Pair(verdict, (ca, cb), (va, vb), (va.embed(analyzer.embedder)[0], vb.embed(analyzer.embedder)[0]))
 
 
-def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = calibration.DEFAULT_FMR,
-            threshold: float | calibration.Threshold | None = None,
+def explain(analyzer: Any, a: Any, b: Any, *, fmr: float = thresholds.DEFAULT_FMR,
+            threshold: float | thresholds.Threshold | None = None,
             face_rule: str = "largest", face_a: int | None = None, face_b: int | None = None,
             grid: int = 7, on_step: Callable[[int], None] | None = None) -> Explanation:
     """Explain the verdict of `analyzer` on the faces of images `a` and `b` by occlusion.

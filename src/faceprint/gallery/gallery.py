@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..calibration import DEFAULT_FMR, Threshold
+from ..thresholds import DEFAULT_FMR, Threshold
 from ..errors import DuplicateError, FaceprintError, GalleryError, InputError, ModelMismatchError, NoFaceError
 from ..types import same_model
 from .store import FORMAT, GalleryMeta, IdentityInfo, NewIdentity, NewTemplate, Store, as_vectors, check_name, now
@@ -194,7 +194,7 @@ class Gallery:
         for k, image in enumerate(images):
             what = repr(sources[k]) if sources is not None else describe_source(image)
             pixels = load_image(image)
-            faces = analyzer.analyze(pixels)
+            faces = analyzer.embed_faces(pixels)
             if not len(faces):
                 raise NoFaceError(f"{what}: no face found; nothing was enrolled")
             box = tuple(round(float(v), 2) for v in faces.boxes[0])
@@ -262,7 +262,7 @@ class Gallery:
     # -- identification ------------------------------------------------------------------
     def threshold(self, fmr: float = DEFAULT_FMR, threshold: float | Threshold | None = None) -> Threshold:
         """The `Threshold` to decide with: `threshold` if given (no measured rate), else the one the
-        gallery's pipeline has for `fmr` (one resolver: `calibration.Threshold.resolve`)."""
+        gallery's pipeline has for `fmr` (one resolver: `thresholds.Threshold.resolve`)."""
         from .. import validate
 
         fmr = validate.fmr(fmr)  # a bad rate is refused before the gallery is read
@@ -303,7 +303,7 @@ class Gallery:
         analyzer = self.analyzer()
         self._check_model(analyzer.model_id)
         threshold = self.threshold(fmr, threshold)  # resolved once, passed down
-        faces = analyzer.analyze(image)
+        faces = analyzer.embed_faces(image)
         if not len(faces):
             raise NoFaceError(f"{describe_source(image)}: no face found")
         answers = self.identify_vectors(faces.embeddings, model=faces.embedding_model, top=top, fmr=fmr,

@@ -4,7 +4,7 @@ Modelled on AWS IndexFaces' `QualityFilter` (NONE | LOW | MEDIUM | HIGH) and its
 reasons. Each level is a bar on five measures of the enrolled face; a face below any bar is
 refused with every reason it failed:
 
-| reason | measure (analyzers/quality.py, or the 468-point mesh) |
+| reason | measure (assessors/quality.py, or the 468-point mesh) |
 |---|---|
 | `too_small` | inter-eye distance in pixels (`face_size_px`) |
 | `blurred` | no-reference blur effect, 0 sharp .. 1 flat (`blur`) |
@@ -88,8 +88,8 @@ def eye_openness(mesh: np.ndarray) -> float:
 
 def face_measures(image: np.ndarray, faces: Faces, index: int = 0) -> dict[str, float | None]:
     """The five gate measures of face `index` (None when not measured)."""
-    from ..analyzers.quality import capture_measures
-    from ..analyzers.pose import pose_from_5, pose_from_mesh
+    from ..assessors.quality import capture_measures
+    from ..assessors.pose import pose_from_5, pose_from_mesh
 
     m = capture_measures(image, faces.landmarks[index])
     mesh = faces.columns.get("landmarks_468")
@@ -135,12 +135,12 @@ class EnrolmentGate:
 
     def _with_mesh(self, image: np.ndarray, faces: Faces) -> Faces:
         """Faces with the 468-point mesh when the landmarks extra is installed (for eyes and pose)."""
-        from ..analyzers.base import is_installed
+        from ..assessors.base import is_installed
 
         if "landmarks_468" in faces.columns or not is_installed("landmarks"):
             return faces
         if self._mesh is None:
-            from ..analyzers.facemesh import FaceMeshAssessor
+            from ..assessors.facemesh import FaceMeshAssessor
 
             self._mesh = FaceMeshAssessor()
         return self._mesh.assess(image, faces[:1])

@@ -48,7 +48,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise InputError(f"{args.from_dir} was indexed with {faces.model_id!r}; this install makes "
                          f"{analyzer.model_id!r}: re-index")
     threshold = analyzer.threshold(args.fmr, args.threshold).value
-    probe = analyzer.analyze(args.photo)
+    probe = analyzer.embed_faces(args.photo)
     if not len(probe):
         raise InputError(f"no face found in {args.photo!r}")
     chosen = list(range(len(probe))) if args.all_faces else [0]

@@ -24,7 +24,7 @@ def schema():  # -> pyarrow.Schema
         ("box", pa.list_(pa.float32(), 4)),  # x1, y1, x2, y2 in pixels
         ("landmarks", pa.list_(pa.float32(), 10)),  # 5 points (x, y), ArcFace order
         ("score", pa.float32()),  # detector score
-        ("quality", pa.float32()),  # faceprint.analyzers.quality, capture measures only
+        ("quality", pa.float32()),  # faceprint.assessors.quality, capture measures only
         ("embedding", pa.list_(pa.float32())),  # L2-normalised
         ("model_id", pa.string()),
         ("error", pa.string()),

@@ -52,7 +52,7 @@ class Indexer:
     """Models loaded once; `run(shard)` writes the shard's Parquet file and says what it held."""
 
     def __init__(self, spec: JobSpec) -> None:
-        from ..analyzers.quality import QualityAssessor
+        from ..assessors.quality import QualityAssessor
         from ..pipeline import Analyzer
 
         # The engine's worker runs OpenCV on one thread (batch.prepare_worker): threads inside a
@@ -80,7 +80,7 @@ class Indexer:
             return self.reuse.rows(digest, path), True
         try:
             image = load_image(data)
-            faces = self.analyzer.analyze(image)
+            faces = self.analyzer.embed_faces(image)
             quality = self.quality.assess(image, faces).columns["quality"] if len(faces) else []
         except Exception as e:  # noqa: BLE001 - one bad photo must never stop a job of millions
             text = str(e).replace(describe_source(data), repr(path))

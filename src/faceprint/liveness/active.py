@@ -2,7 +2,7 @@
 
 The server draws challenges (turn_left, turn_right, look_up, blink) with a nonce and a deadline;
 the client films the person doing them. Per processed frame we measure the largest face's head
-pose from the 468-point mesh (`analyzers/facemesh.py`, `analyzers/pose.py`) and eye openness
+pose from the 468-point mesh (`assessors/facemesh.py`, `assessors/pose.py`) and eye openness
 from the pixels of the eye boxes the mesh places (`liveness/eyes.py`), then require that
 
 - every frame has exactly one face (a second face of at least half its size fails the clip);
@@ -89,7 +89,7 @@ class FrameMeter:
     """Per frame: the largest face's box, yaw/pitch from the mesh, eye openness (needs the landmarks extra)."""
 
     def __init__(self, detector: Any) -> None:
-        from ..analyzers.facemesh import FaceMeshAssessor
+        from ..assessors.facemesh import FaceMeshAssessor
 
         self.detector = detector
         self.mesh = FaceMeshAssessor()
@@ -97,7 +97,7 @@ class FrameMeter:
     def measure(self, rgb: np.ndarray, t: float) -> FrameMeasure:
         import cv2
 
-        from ..analyzers.pose import pose_from_mesh
+        from ..assessors.pose import pose_from_mesh
         from .eyes import eye_darkness
 
         faces: Faces = self.detector.detect(rgb)

@@ -64,7 +64,7 @@ class PassiveLiveness:
     columns = COLUMNS
 
     def __init__(self, threshold: float = THRESHOLD, num_threads: int = 1) -> None:
-        from ..analyzers.base import located, require_runtime
+        from ..assessors.base import located, require_runtime
         from ..models.catalog import ANALYSIS_MODELS
 
         require_runtime("liveness")

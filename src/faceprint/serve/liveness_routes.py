@@ -288,7 +288,7 @@ def _identity(service: Any, name: str, fmr: float, kept: dict[str, Any]) -> dict
     scores = []
     for m in (track[0], late):
         rgb = cv2.imdecode(jpeg[m.t], cv2.IMREAD_COLOR)[:, :, ::-1]
-        faces = analyzer.analyze(np.ascontiguousarray(rgb))
+        faces = analyzer.embed_faces(np.ascontiguousarray(rgb))
         if not len(faces):
             return {"claimed": name, "matched": False, "similarity": None,
                     "reason": f"no face found to compare with {name!r} at {m.t:.2f} s"}

@@ -1,7 +1,7 @@
 """One identity per track, from its best views; strangers clustered across the video.
 
 Each detection of a track is a *view*, scored by the quality measures of
-`analyzers/quality.py` (size, sharpness, exposure, head pose...; the recognizability term
+`assessors/quality.py` (size, sharpness, exposure, head pose...; the recognizability term
 is left out: it costs three extra embeddings per face). Views the measures call blurred,
 turned (yaw or pitch past their limit) or too small are never used for identity. The
 `views` best usable ones are kept (a small patch around the face, scaled so the face is at

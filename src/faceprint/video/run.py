@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..calibration import DEFAULT_FMR
+from ..thresholds import DEFAULT_FMR
 from ..cluster.grouping import CLUSTER_FMR
 from ..errors import FaceprintError
 from .identity import TrackEvidence, cluster_strangers, make_view
@@ -50,7 +50,7 @@ class VideoRun:
                  max_frames: int | None = None, thumbs: bool = True,
                  on_frame: Callable[[Frame, FrameResult], None] | None = None, tracker: Any = None,
                  close_gallery: bool = False) -> None:
-        from ..analyzers.base import crop_embedder
+        from ..assessors.base import crop_embedder
 
         self.analyzer = analyzer
         self.gallery = gallery
@@ -129,7 +129,7 @@ class VideoRun:
 
     def _detect(self, frame: Frame) -> bool:
         """Run the detector and feed the tracker; True when a new track started (detect again next frame)."""
-        from ..analyzers import quality
+        from ..assessors import quality
 
         image = frame.image
         faces = self.analyzer.detector.detect(image)

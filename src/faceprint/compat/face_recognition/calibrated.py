@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...calibration import DEFAULT_FMR, calibration_for, threshold_for
+from ...thresholds import DEFAULT_FMR, calibration_for, threshold_for
 
 PIPELINE = "dlib"  # faceprint's pipeline that makes face_recognition's encodings
 
