@@ -1,6 +1,6 @@
 """Make the README's before/after pictures of `faceprint blur` from photos shipped in scikit-image.
 
-    .venv/bin/python tools/privacy_pictures.py docs/images
+    .venv/bin/python tools/privacy_pictures.py /tmp/blur-pictures
 
 Writes blur-methods.jpg (the astronaut photo, then covered by gaussian, pixelate and solid)
 and blur-small-faces.jpg (a drawn canvas with the astronaut's and the cameraman's faces at
@@ -60,4 +60,4 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
+    main(sys.argv[1] if len(sys.argv) > 1 else "blur-pictures")
