@@ -9,7 +9,6 @@ the test-only `LivenessOptions.fixed_challenges`; the check itself is the same.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -27,10 +26,9 @@ if not is_installed("landmarks"):
     pytest.skip("the active check needs the landmarks extra: pip install 'faceprint[landmarks]'",
                 allow_module_level=True)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic",
-         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+from browser_helpers import CHROMIUM, FLAGS, wait_js  # noqa: E402
+
+CAMERA_FLAGS = FLAGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 
 def write_y4m(frames: list[np.ndarray], path: Path, fps: int) -> Path:
@@ -42,15 +40,6 @@ def write_y4m(frames: list[np.ndarray], path: Path, fps: int) -> Path:
             f.write(b"FRAME\n")
             f.write(cv2.cvtColor(np.ascontiguousarray(rgb[:, :, ::-1]), cv2.COLOR_BGR2YUV_I420).tobytes())
     return path
-
-
-def wait_js(page, expression: str, timeout_s: float) -> None:
-    """Poll an expression (the page's CSP forbids the eval that wait_for_function uses)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(100)
 
 
 def serve(fast, tmp_path: Path, options):
@@ -86,7 +75,7 @@ def run_page(url: str, camera: Path, done_after_s: float) -> tuple[str, str, lis
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=FLAGS + [f"--use-file-for-fake-video-capture={camera}"])
+                                    args=CAMERA_FLAGS + [f"--use-file-for-fake-video-capture={camera}"])
         try:
             page = browser.new_page()
             page.goto(url + "/")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import time
 
 import pytest
 
@@ -11,18 +9,7 @@ from .conftest import A
 
 pytestmark = pytest.mark.data
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def wait_js(page, expression: str, timeout_s: float) -> None:
-    """Poll an expression (the page's CSP forbids the eval that wait_for_function uses)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(200)
+from browser_helpers import CHROMIUM, FLAGS, wait_js  # noqa: E402
 
 
 def test_video_tab_tracks_and_names_the_clip(server, aba):
