@@ -9,9 +9,6 @@ the test-only `LivenessOptions.fixed_challenges`; the check itself is the same.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -26,7 +23,7 @@ if not is_installed("landmarks"):
     pytest.skip("the active check needs the landmarks extra: pip install 'faceprint[landmarks]'",
                 allow_module_level=True)
 
-from browser_helpers import CHROMIUM, FLAGS, wait_js  # noqa: E402
+from browser_helpers import CHROMIUM, FLAGS, LiveServer, sync_api_or_skip, wait_js  # noqa: E402
 
 CAMERA_FLAGS = FLAGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
@@ -42,38 +39,19 @@ def write_y4m(frames: list[np.ndarray], path: Path, fps: int) -> Path:
     return path
 
 
-def serve(fast, tmp_path: Path, options):
-    """The service on a free loopback port in a thread; returns (URL, stop)."""
-    import uvicorn
-
+def serve(fast, tmp_path: Path, options) -> LiveServer:
+    """The service with these liveness options, to run on a free loopback port (`with serve(...) as live`)."""
     from faceprint.serve import ServeConfig, create_app
 
     app = create_app(ServeConfig(model="fast", gallery=str(tmp_path / "g.db"), keys=str(tmp_path / "keys.json")),
                      analyzer=fast)
     app.state.liveness_options = options
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-
-    def stop() -> None:
-        srv.should_exit = True
-        thread.join(10)
-    return f"http://127.0.0.1:{port}", stop
+    return LiveServer(app)
 
 
 def run_page(url: str, camera: Path, done_after_s: float) -> tuple[str, str, list[str]]:
     """Start the check, press "Done" through the challenges after `done_after_s` of filming; the verdict."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
-    if CHROMIUM is None:
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
-    with sync_api.sync_playwright() as p:
+    with sync_api_or_skip().sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM,
                                     args=CAMERA_FLAGS + [f"--use-file-for-fake-video-capture={camera}"])
         try:
@@ -103,11 +81,8 @@ def test_a_still_photo_on_the_camera_fails_with_the_reason_shown(fast, astronaut
     from faceprint.serve.liveness_routes import LivenessOptions
 
     camera = write_y4m([astronaut] * 10, tmp_path / "still.y4m", fps=10)
-    url, stop = serve(fast, tmp_path, LivenessOptions())
-    try:
-        verdict, reason, items = run_page(url, camera, done_after_s=1.5)
-    finally:
-        stop()
+    with serve(fast, tmp_path, LivenessOptions()) as live:
+        verdict, reason, items = run_page(live.url, camera, done_after_s=1.5)
     assert verdict == "Not live"
     assert "does not move" in reason or "not seen" in reason, reason
     assert len(items) == 3 and all(i.endswith("not seen") for i in items)
@@ -131,11 +106,8 @@ def test_a_real_head_turn_on_the_camera_passes_turn_left(fast, shared_data, tmp_
         i += 1
     cap.release()
     camera = write_y4m(frames, tmp_path / "d3.y4m", fps=round(fps / 2))
-    url, stop = serve(fast, tmp_path, LivenessOptions(fixed_challenges=("turn_left",)))
-    try:
+    with serve(fast, tmp_path, LivenessOptions(fixed_challenges=("turn_left",))) as live:
         # the fake camera loops the clip: stop filming before it jumps back to its start (5.4 s)
-        verdict, reason, items = run_page(url, camera, done_after_s=4.0)
-    finally:
-        stop()
+        verdict, reason, items = run_page(live.url, camera, done_after_s=4.0)
     assert verdict == "Live", reason
     assert len(items) == 1 and "done at" in items[0]

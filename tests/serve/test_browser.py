@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from serve_helpers import LiveServer
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Flags for a closed network: no background connections that this machine would refuse.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
+from browser_helpers import CHROMIUM, FLAGS, LiveServer, sync_api_or_skip, wait_js
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
-    if CHROMIUM is None:
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
-    with sync_api.sync_playwright() as p:
+    with sync_api_or_skip().sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
         b.close()
@@ -44,18 +35,6 @@ def lfw(shared_data: Path, name: str, n: int) -> str:
 
 
 @pytest.mark.data
-def wait_js(page, expression: str, timeout: float = 30_000) -> None:
-    """Poll a JavaScript expression until true. (Playwright's wait_for_function compiles the
-    predicate with eval inside the page, which the page's CSP rightly forbids.)"""
-    import time
-
-    deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(100)
-
-
 def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path):
     page = browser.new_page()
     page.goto(live.url + "/")
@@ -69,20 +48,20 @@ def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path
     page.set_input_files("#file-b", lfw(shared_data, "Abel_Pacheco", 4))
     page.click("#verify-btn")
     wait_js(page, "document.getElementById('verdict').textContent.includes('person') || "
-                           "document.getElementById('verdict').textContent.includes('people')", timeout=30_000)
+                  "document.getElementById('verdict').textContent.includes('people')", timeout_s=30)
     assert page.inner_text("#verdict") == "Same person"
     assert "1 in 1,000 different people score this high" in page.inner_text("#meaning")
     similarity = float(page.inner_text("#similarity"))
     assert similarity > float(page.inner_text("#threshold"))
     assert page.evaluate("document.getElementById('canvas-a').width") > 1  # the photo is drawn
     page.click("#explain-btn")  # why: the explanation picture and its sentence
-    wait_js(page, "document.getElementById('explain-img').naturalWidth > 0", timeout=60_000)
+    wait_js(page, "document.getElementById('explain-img').naturalWidth > 0", timeout_s=60)
     assert "similarity" in page.inner_text("#explain-sentence")
     page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
 
     page.set_input_files("#file-b", lfw(shared_data, "Aaron_Peirsol", 1))
     page.click("#verify-btn")
-    wait_js(page, "document.getElementById('verdict').textContent === 'Different people'", timeout=30_000)
+    wait_js(page, "document.getElementById('verdict').textContent === 'Different people'", timeout_s=30)
     assert float(page.inner_text("#similarity")) < float(page.inner_text("#threshold"))
 
     # Gallery: enroll a person from two photos, find them with a third; a stranger is unknown.
@@ -102,8 +81,8 @@ def test_page_verifies_enrolls_and_searches(browser, live, shared_data, tmp_path
     page.set_input_files("#search-file", lfw(shared_data, "Aaron_Peirsol", 3))
     page.click("#search-btn")
     wait_js(page, "document.querySelector('#search-result li.answer') && "
-                           "document.querySelector('#search-result li.answer').textContent.startsWith('unknown')",
-                           timeout=30_000)
+                  "document.querySelector('#search-result li.answer').textContent.startsWith('unknown')",
+            timeout_s=30)
     assert not page.is_visible("#error")
     page.close()
 

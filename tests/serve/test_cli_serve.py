@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
 import pytest
+from browser_helpers import free_port
 from serve_helpers import jpeg
 
 
 def test_serve_process_answers_and_stops(tmp_path, astronaut):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "FACEPRINT_HOME": str(tmp_path)}
     env.pop("FACEPRINT_KEYS", None)
     proc = subprocess.Popen([sys.executable, "-m", "faceprint", "serve", "--port", str(port), "--model", "fast",

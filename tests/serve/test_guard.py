@@ -7,13 +7,10 @@ check, through a real `faceprint serve` process on loopback.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
+from serve_helpers import ServeProcess
 
 from faceprint.image import encode_jpeg
 
@@ -84,49 +81,14 @@ def test_page_security_headers(make_client):
     assert "<script>" not in r.text  # only <script src=...>
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _raw(port: int, request: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(request)
-        chunks = []
-        while True:
-            data = s.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    return b"".join(chunks)
-
-
 def test_real_server_refuses_other_hosts_and_takes_allowed_ones(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "FACEPRINT_HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "faceprint", "serve", "--model", "fast", "--port", str(port),
-                             "--allowed-host", "faces.example.org"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if b" 200 " in _raw(port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("faceprint serve did not start: " + (proc.stderr.read() if proc.poll() is not None else ""))
-        evil = _raw(port, b"GET /v1/identities HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+    with ServeProcess(tmp_path, "--allowed-host", "faces.example.org") as server:
+        evil = server.exchange(b"GET /v1/identities HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
         assert evil.startswith(b"HTTP/1.1 421")
         assert json.loads(evil.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "misdirected_request"
-        ok = _raw(port, b"GET /v1/identities HTTP/1.1\r\nHost: faces.example.org:80\r\nConnection: close\r\n\r\n")
+        ok = server.exchange(b"GET /v1/identities HTTP/1.1\r\nHost: faces.example.org:80\r\nConnection: close\r\n\r\n")
         assert ok.startswith(b"HTTP/1.1 200")
-        forged = _raw(port, b"POST /v1/identities HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\n"
-                            b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 0\r\n"
-                            b"Connection: close\r\n\r\n")
+        forged = server.exchange(b"POST /v1/identities HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\n"
+                                 b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 0\r\n"
+                                 b"Connection: close\r\n\r\n")
         assert forged.startswith(b"HTTP/1.1 403")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

@@ -6,11 +6,8 @@ is known by construction. A is enrolled from two photos that the clip never show
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
+from browser_helpers import LiveServer
 
 A, B = "Serena_Williams", "Hugo_Chavez"
 
@@ -41,21 +38,8 @@ def gallery_a(aba, fast, tmp_path_factory):
 @pytest.fixture()
 def server(fast, gallery_a, tmp_path):
     """The service on a free loopback port, in a thread; yields (base URL, app)."""
-    import uvicorn
-
     from faceprint.serve import ServeConfig, create_app
 
     app = create_app(ServeConfig(model="fast", allowed_hosts=("testserver",), keys=str(tmp_path / "keys.json")), analyzer=fast, gallery=gallery_a)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}", app
-    srv.should_exit = True
-    thread.join(10)
+    with LiveServer(app) as live:
+        yield live.url, app

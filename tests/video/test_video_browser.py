@@ -9,13 +9,11 @@ from .conftest import A
 
 pytestmark = pytest.mark.data
 
-from browser_helpers import CHROMIUM, FLAGS, wait_js  # noqa: E402
+from browser_helpers import CHROMIUM, FLAGS, sync_api_or_skip, wait_js  # noqa: E402
 
 
 def test_video_tab_tracks_and_names_the_clip(server, aba):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
-    if CHROMIUM is None:
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+    sync_api = sync_api_or_skip()
     url, _ = server
     path, _, _ = aba
     with sync_api.sync_playwright() as p:
