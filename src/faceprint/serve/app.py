@@ -26,6 +26,7 @@ from ..errors import FaceprintError, InputError
 from ..gallery.store import MAX_NAME
 from ..types import BOX_FORMAT
 from .config import Limits, ServeConfig
+from .forms import DEFAULT_FMR_TEXT, FmrText, read_image
 from .guard import BrowserGuard, allowed_hosts
 from .http_errors import ServiceError, body, from_faceprint
 from .keys import KeyStore
@@ -175,17 +176,9 @@ def _install_errors(app: FastAPI) -> None:
 _bearer = HTTPBearer(auto_error=False, description="an API key from `faceprint keys create NAME`")
 
 Image = Annotated[UploadFile, File(description="an image file (JPEG, PNG, WebP, BMP, TIFF...)")]
-Fmr = Annotated[Literal["0.01", "0.001", "0.0001", "1e-2", "1e-3", "1e-4"],
-                Form(description="false-match rate the threshold is calibrated for")]
+Fmr = Annotated[FmrText, Form(description="false-match rate the threshold is calibrated for")]
 FaceRule = Annotated[Literal["largest", "central"], Form(description="which face when there are several")]
 FaceIndex = Annotated[int | None, Form(ge=0, le=10_000, description="face index, largest first")]
-
-
-async def _read(upload: UploadFile, field: str) -> bytes:
-    data = await upload.read()
-    if not data:
-        raise ServiceError("bad_image", f"{field}: the uploaded file is empty")
-    return data
 
 
 # -- dependencies: what a route needs, so tests can override it (app.dependency_overrides) ----
@@ -221,7 +214,7 @@ router = APIRouter(dependencies=[Depends(authorize)])
 @router.post("/detect", summary="Faces in an image: boxes, 5 landmarks, scores (largest first)",
              description=BOX_FORMAT + ".")
 async def detect(service: ServiceDep, limits: LimitsDep, image: Image) -> dict[str, Any]:
-    data = await _read(image, "image")
+    data = await read_image(image, "image")
 
     def work() -> dict[str, Any]:
         faces = service.analyzer.detector.detect(service.decode(data))
@@ -233,7 +226,7 @@ async def detect(service: ServiceDep, limits: LimitsDep, image: Image) -> dict[s
 @router.post("/embed", summary="The embedding of one face (the largest, or `face`)")
 async def embed(service: ServiceDep, image: Image, face: FaceIndex = None, face_rule: FaceRule = "largest"
                 ) -> dict[str, Any]:
-    data = await _read(image, "image")
+    data = await read_image(image, "image")
 
     def work() -> dict[str, Any]:
         choice = service.analyzer.choose_face(service.decode(data), face, face_rule)
@@ -243,7 +236,7 @@ async def embed(service: ServiceDep, image: Image, face: FaceIndex = None, face_
 
 
 @router.post("/verify", summary="Are the faces of two images the same person?")
-async def verify(service: ServiceDep, limits: LimitsDep, image_a: Image, image_b: Image, fmr: Fmr = "1e-3",
+async def verify(service: ServiceDep, limits: LimitsDep, image_a: Image, image_b: Image, fmr: Fmr = DEFAULT_FMR_TEXT,
                  face_rule: FaceRule = "largest",
                  face_a: FaceIndex = None, face_b: FaceIndex = None,
                  require_live: Annotated[bool, Form(description="refuse (422 not_live) a face the passive "
@@ -251,7 +244,7 @@ async def verify(service: ServiceDep, limits: LimitsDep, image_a: Image, image_b
                  ) -> dict[str, Any]:
     rate = float(fmr)
     service.analyzer.threshold(rate)  # an uncalibrated rate fails before any model work
-    a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
+    a, b = await read_image(image_a, "image_a"), await read_image(image_b, "image_b")
 
     def work() -> dict[str, Any]:
         analyzer = service.analyzer
@@ -276,7 +269,7 @@ async def verify(service: ServiceDep, limits: LimitsDep, image_a: Image, image_b
 
 @router.post("/explain", summary="Why two faces match or not: region drops, a sentence, optionally the picture",
              responses={200: {"content": {"image/png": {}}, "description": "JSON, or the picture with format=png"}})
-async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr = "1e-3",
+async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr = DEFAULT_FMR_TEXT,
                   face_rule: FaceRule = "largest", face_a: FaceIndex = None, face_b: FaceIndex = None,
                   grid: Annotated[int, Form(ge=2, le=9, description="occlusion patches per side")] = 7,
                   format: Annotated[Literal["json", "png"], Form(description="json, or png for the picture")] = "json",
@@ -289,7 +282,7 @@ async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr 
 
     rate = float(fmr)
     service.analyzer.threshold(rate)
-    a, b = await _read(image_a, "image_a"), await _read(image_b, "image_b")
+    a, b = await read_image(image_a, "image_a"), await read_image(image_b, "image_b")
 
     def work() -> Any:
         e = explain_pair(service.analyzer, service.decode(a, "image_a"), service.decode(b, "image_b"), fmr=rate,
@@ -305,10 +298,10 @@ async def explain(service: ServiceDep, image_a: Image, image_b: Image, fmr: Fmr 
 
 @router.post("/identify", summary="Who is in the image? Every face (largest first): a name or null")
 async def identify(service: ServiceDep, limits: LimitsDep, image: Image, top: Annotated[int, Form(ge=1, le=100)] = 5,
-                   fmr: Fmr = "1e-3"
+                   fmr: Fmr = DEFAULT_FMR_TEXT
                    ) -> dict[str, Any]:
     rate = float(fmr)
-    data = await _read(image, "image")
+    data = await read_image(image, "image")
 
     def work() -> dict[str, Any]:
         answers = service.gallery.identify(service.decode(data), top=top, fmr=rate)
@@ -327,7 +320,7 @@ async def analyze(service: ServiceDep, limits: LimitsDep, image: Image, extras: 
     from ..assessors import analysis_for
 
     analysis = analysis_for(service.analyzer, extras)  # an unknown or missing extra fails before any work
-    data = await _read(image, "image")
+    data = await read_image(image, "image")
 
     def work() -> dict[str, Any]:
         pixels = service.decode(data)
@@ -347,7 +340,7 @@ async def enroll(service: ServiceDep, limits: LimitsDep, name: Annotated[str, Fo
                  ) -> dict[str, Any]:
     if len(image) > limits.max_images:
         raise InputError(f"at most {limits.max_images} photos per enrollment, got {len(image)}")
-    blobs = [await _read(f, "image") for f in image]
+    blobs = [await read_image(f, "image") for f in image]
     names = [_upload_name(f, i) for i, f in enumerate(image)]
 
     def work() -> dict[str, Any]:

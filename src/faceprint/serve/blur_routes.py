@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from .http_errors import ServiceError
+from .forms import DEFAULT_FMR_TEXT, FmrText, read_image
 
 router = APIRouter()
 _lock = threading.Lock()
@@ -41,17 +41,15 @@ async def blur(
         format: Annotated[Literal["jpeg", "png", "json"],  # noqa: A002 - the form field's name
                           Form(description="the covered picture (jpeg, png) or what was covered (json)")] = "jpeg",
         keep: Annotated[bool, Form(description="leave uncovered the people enrolled in the gallery")] = False,
-        fmr: Annotated[Literal["0.01", "0.001", "0.0001", "1e-2", "1e-3", "1e-4"],
-                       Form(description="with keep: the false-match rate of the naming threshold")] = "1e-3",
+        fmr: Annotated[FmrText, Form(description="with keep: the false-match rate of the naming "
+                                     "threshold")] = DEFAULT_FMR_TEXT,
         ) -> Any:
     from ..image import encode_jpeg, encode_png
     from ..privacy.keep import KeepRule
     from ..privacy.photo import Blurrer
 
     service = request.app.state.service
-    data = await image.read()
-    if not data:
-        raise ServiceError("bad_image", "image: the uploaded file is empty")
+    data = await read_image(image, "image")
     detector = _detector(request)
 
     def work() -> tuple[Any, bytes | None]:

@@ -24,20 +24,18 @@ is for tests only (the browser test forces `turn_left` on a real head-turn clip)
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from ..errors import FaceprintError, InputError
 from ..gallery.store import MAX_NAME
+from .forms import DEFAULT_FMR_TEXT, FmrText, discard, read_video, renamed, spool
 from .http_errors import ServiceError
-from .video_routes import _clean_name, _renamed
 
 router = APIRouter()
 _setup_lock = threading.Lock()
@@ -149,21 +147,14 @@ async def answer_session(
         times_ms: Annotated[str | None, Form(max_length=20_000, description="comma-separated capture time of "
                                              "each frame in milliseconds (default: evenly spaced at fps)")] = None,
         fps: Annotated[float, Form(gt=0, le=120, description="frames per second when times_ms is absent")] = 10.0,
-        fmr: Annotated[Literal["0.01", "0.001", "0.0001", "1e-2", "1e-3", "1e-4"],
-                       Form(description="false-match rate of the identity threshold")] = "1e-3",
+        fmr: Annotated[FmrText, Form(description="false-match rate of the identity threshold")] = DEFAULT_FMR_TEXT,
         ) -> dict[str, Any]:
     service, sessions, options = _state(request)
     if (clip is None) == (not frame):
         raise InputError("send either a clip or frames (one or more `frame` images), not both or neither")
     session = sessions.take(session_id, nonce)  # consumed from here on, whatever the answer
     if clip is not None:
-        data = await clip.read()
-        name = _clean_name(clip)
-        if not data:
-            raise ServiceError("bad_video", f"clip {name!r}: the uploaded file is empty")
-        if len(data) > options.max_clip_bytes:
-            raise ServiceError("video_too_large", f"clip {name!r}: {len(data):,} bytes, over the limit of "
-                               f"{options.max_clip_bytes:,}", 413)
+        name, data = await read_video(clip, "clip", options.max_clip_bytes)
         source: Any = ("clip", name, data)
     else:
         if len(frame) > options.max_frames:
@@ -252,19 +243,13 @@ def _check(meter: Any, frames: Any, session: Any) -> tuple[Any, dict[str, Any]]:
 def _check_clip(meter: Any, name: str, data: bytes, session: Any, limit: float) -> tuple[Any, dict[str, Any]]:
     from ..liveness.active import video_frames
 
-    fd, path = tempfile.mkstemp(prefix="faceprint-liveness-")  # the decoder needs a file
+    path = spool(data, "faceprint-liveness-")  # the decoder needs a file
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            return _check(meter, _until(video_frames(path, max_seconds=600.0), limit), session)
-        except FaceprintError as e:
-            raise _renamed(e, path, f"clip {name}") from None
+        return _check(meter, _until(video_frames(path, max_seconds=600.0), limit), session)
+    except FaceprintError as e:
+        raise renamed(e, path, f"clip {name}") from None
     finally:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        discard(path)
 
 
 def _until(frames: Any, limit: float) -> Any:

@@ -13,14 +13,14 @@ is deleted when the job ends; messages name the upload, never the server's path.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from ..errors import FaceprintError
+from .forms import DEFAULT_FMR_TEXT, FmrText, discard, read_video, renamed, spool
 from .http_errors import ServiceError
 from .jobs import JobStore
 
@@ -45,26 +45,13 @@ def _state(request: Request) -> tuple[Any, JobStore, VideoLimits]:
     return app.state.service, app.state.video_jobs, app.state.video_limits
 
 
-def _clean_name(upload: UploadFile) -> str:
-    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]  # a label only: never opened
-    return "".join(ch for ch in name if ch.isprintable())[:200] or "upload"
-
-
-def _renamed(e: FaceprintError, path: str, name: str) -> FaceprintError:
-    """The same error with the upload's name where the temporary path was."""
-    if e.args and isinstance(e.args[0], str):
-        e.args = (e.args[0].replace(repr(path), repr(name)).replace(path, name), *e.args[1:])
-    return e
-
-
 @router.post("/videos", status_code=202, summary="Track the faces of an uploaded video (a job: poll /v1/jobs/{id})")
 async def submit_video(
         request: Request,
         video: Annotated[UploadFile, File(description="a video file (mp4, avi, mkv, webm, mov, animated gif...)")],
         every: Annotated[int | None, Form(ge=1, le=100, description="detector on every N-th frame "
                                           "(default: about 8 per second)")] = None,
-        fmr: Annotated[Literal["0.01", "0.001", "0.0001", "1e-2", "1e-3", "1e-4"],
-                       Form(description="false-match rate of the gallery threshold")] = "1e-3",
+        fmr: Annotated[FmrText, Form(description="false-match rate of the gallery threshold")] = DEFAULT_FMR_TEXT,
         ) -> dict[str, Any]:
     from ..video.errors import VideoTooLongError
     from ..video.source import open_video
@@ -72,22 +59,11 @@ async def submit_video(
     service, jobs, limits = _state(request)
     rate = float(fmr)
     service.analyzer.threshold(rate)
-    data = await video.read()
-    name = _clean_name(video)
-    if not data:
-        raise ServiceError("bad_video", f"video {name!r}: the uploaded file is empty")
-    if len(data) > limits.max_bytes:
-        raise ServiceError("video_too_large", f"video {name!r}: {len(data):,} bytes, over the limit of "
-                           f"{limits.max_bytes:,}", 413)
-    fd, path = tempfile.mkstemp(prefix="faceprint-video-", suffix=os.path.splitext(name)[1][:8])
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    name, data = await read_video(video, "video", limits.max_bytes)
+    path = spool(data, "faceprint-video-", os.path.splitext(name)[1][:8])
 
     def remove() -> None:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        discard(path)
 
     def probe() -> dict[str, Any]:
         with open_video(path) as v:
@@ -101,10 +77,10 @@ async def submit_video(
         info = await service.runner.run(probe)
     except VideoTooLongError as e:
         remove()
-        raise ServiceError("video_too_long", str(_renamed(e, path, name)), 413) from None
+        raise ServiceError("video_too_long", str(renamed(e, path, name)), 413) from None
     except FaceprintError as e:
         remove()
-        raise _renamed(e, path, name) from None
+        raise renamed(e, path, name) from None
     except BaseException:
         remove()
         raise
@@ -127,7 +103,7 @@ async def submit_video(
                 pass  # a truncated file: the summary says how far it got (complete: false, error)
             summary = run.summary.to_dict()
         except FaceprintError as e:
-            raise _renamed(e, path, name) from None
+            raise renamed(e, path, name) from None
         if summary.get("error"):
             summary["error"]["message"] = summary["error"]["message"].replace(repr(path), repr(name))
         summary["video"]["name"] = name
