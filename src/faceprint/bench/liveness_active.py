@@ -86,11 +86,7 @@ def measure(data: Path) -> dict[str, Any]:
             ms = measure_frames(meter, _held(image, rng, int(4 * FPS), hand))
             tally["clips"] += 1
             for c in CHALLENGES:
-                r = check(ms, [c], PER)
-                tally["challenge_checks"] += 1
-                tally["passed"] += int(r.live)
-                key = _reason_kind(r.reason)
-                tally["reasons"][key] = tally["reasons"].get(key, 0) + 1
+                _count(tally, check(ms, [c], PER))
     report["stills"] = tally
     print(f"  stills: {tally['passed']} of {tally['challenge_checks']} checks passed", flush=True)
 
@@ -114,15 +110,19 @@ def measure(data: Path) -> dict[str, Any]:
                 frames = []
                 for k, (_, _, image) in enumerate(shown):
                     frames += [(k * 0.5 + t, f) for t, f in _held(image, rng, int(0.5 * FPS), hand)]
-                r = check(measure_frames(meter, frames), [c], PER)
                 tally["clips"] += 1
-                tally["challenge_checks"] += 1
-                tally["passed"] += int(r.live)
-                kind = _reason_kind(r.reason)
-                tally["reasons"][kind] = tally["reasons"].get(kind, 0) + 1
+                _count(tally, check(measure_frames(meter, frames), [c], PER))
     report["slideshows"] = tally
     print(f"  slideshows: {tally['passed']} of {tally['challenge_checks']} checks passed", flush=True)
     return report
+
+
+def _count(tally: dict, result: Any) -> None:
+    """One challenge check into the tally: passed or not, and the kind of reason given."""
+    tally["challenge_checks"] += 1
+    tally["passed"] += int(result.live)
+    kind = _reason_kind(result.reason)
+    tally["reasons"][kind] = tally["reasons"].get(kind, 0) + 1
 
 
 def _reason_kind(reason: str | None) -> str:
