@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from test_browser import browser, lfw, live, wait_js  # noqa: F401  (fixtures)
+from browser_helpers import wait_js
+from test_browser import browser, lfw, live  # noqa: F401  (fixtures)
 
 
 def offline_page(browser, live):  # noqa: F811
