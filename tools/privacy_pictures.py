@@ -1,10 +1,11 @@
-"""Make the README's before/after pictures of `faceprint blur` from photos shipped in scikit-image.
+"""Make the README's before/after pictures of `faceprint blur` from scikit-image's astronaut photo.
 
-    .venv/bin/python tools/privacy_pictures.py /tmp/blur-pictures
+    .venv/bin/python tools/privacy_pictures.py docs/images
 
-Writes blur-methods.jpg (the astronaut photo, then covered by gaussian, pixelate and solid)
-and blur-small-faces.jpg (a drawn canvas with the astronaut's and the cameraman's faces at
-60, 40, 24 and 16 px, before and after). No shared data is used.
+Writes blur-methods.jpg (the photo, then covered by gaussian, pixelate and solid) and
+blur-small-faces.jpg (a drawn canvas with the face at 60, 40, 24 and 16 px, before and
+after). The photo is NASA's portrait of Eileen Collins (public domain), as shipped in
+scikit-image; no shared data is used.
 """
 
 from __future__ import annotations
@@ -38,13 +39,12 @@ def main(folder: str) -> None:
         tiles.append(label(Blurrer(method).photo(astro).image[crop], method))
     save_image(np.concatenate(tiles, axis=1), out / "blur-methods.jpg")
 
-    camera = np.repeat(data.camera()[:, :, None], 3, axis=2)
     det = YuNetDetector()
     canvas = np.zeros((300, 1200, 3), np.uint8)
     canvas[:] = np.linspace(60, 200, 1200).astype(np.uint8)[None, :, None]
     x = 20
     for px in (60, 40, 24, 16):
-        for img in (astro, camera):
+        for img in (astro, cv2.flip(astro, 1)):
             x1, y1, x2, y2 = det.detect(img).boxes[0]
             side = x2 - x1
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2  # the head and shoulders: 3 face widths around the face
@@ -60,4 +60,4 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "blur-pictures")
+    main(sys.argv[1] if len(sys.argv) > 1 else "docs/images")

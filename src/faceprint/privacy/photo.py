@@ -47,9 +47,20 @@ class Blurrer:
         """(faces, cover boxes, keep answers or [None]*n) for one RGB image."""
         small_pass = upscale or not isinstance(self.detector, RecallDetector)  # other detectors: one pass
         faces = self.detector.detect(pixels) if small_pass else self.detector.detect(pixels, upscale=False)
+        return (faces, *self._covers(pixels, faces))
+
+    def find_with_weak(self, pixels: np.ndarray, *, upscale: bool = True) -> tuple[Any, np.ndarray, list[Any], np.ndarray]:
+        """`find` plus the weak candidate boxes (detector boxes, no margin) for the video job;
+        none when the detector is not the recall detector."""
+        if not isinstance(self.detector, RecallDetector):
+            return (*self.find(pixels, upscale=upscale), np.zeros((0, 4), np.float32))
+        faces, weak = self.detector.detect_with_weak(pixels, upscale=upscale)
+        return (faces, *self._covers(pixels, faces), weak)
+
+    def _covers(self, pixels: np.ndarray, faces: Any) -> tuple[np.ndarray, list[Any]]:
         boxes = enlarge(faces.boxes, pixels.shape[:2], self.margin)
         answers = self.keep.answer(pixels, faces) if self.keep is not None else [None] * len(faces)
-        return faces, boxes, answers
+        return boxes, answers
 
     def photo(self, image: Any) -> PhotoBlur:
         from ..image import load_image

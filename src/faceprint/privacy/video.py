@@ -11,6 +11,10 @@ face the detector misses on some frames stays covered:
 - backward: frames are written `back_frames` late, so a face first detected at frame k is
   also covered on the frames of the same shot just before k (a face entering, or detected
   only once it grew).
+A fourth source covers faces the detector is never sure of (one half hidden behind another,
+dark, smeared by compression): weak boxes (scores 0.1-0.3, on the frame and on a
+contrast-enhanced copy) that persist, chained over detector runs (`weak_tracks.py`; 5 boxes
+among 10 runs), and covered back to the chain's start on the frames not yet written.
 A scene cut (`video/shots.py`) ends every track and stops the backward fill at the cut.
 Frames are read with the shared decoder (`video/source.py`) and written with OpenCV's
 writer as `faceprint video --out` does (no audio track is copied).
@@ -29,6 +33,7 @@ import numpy as np
 from ..video.writer import AnnotatedWriter
 from .cover import cover
 from .detect import enlarge
+from .weak_tracks import WeakTracks
 
 
 GROWTH_PER_FRAME = 0.05  # extra margin per frame of prediction, in face sizes
@@ -54,6 +59,7 @@ class TrackCover:
     first_frame: int
     last_frame: int
     identity: str | None = None  # set when --keep named it (then it is not covered)
+    weak: bool = False  # a chain of weak detections confirmed by persistence (weak_tracks.py)
     detected: int = 0
     filled: int = 0
     boxes: dict[int, list[float]] = field(default_factory=dict)  # frame -> cover box
@@ -61,7 +67,7 @@ class TrackCover:
     def to_dict(self) -> dict[str, Any]:
         return {"track": self.track, "first_frame": self.first_frame, "last_frame": self.last_frame,
                 "frames_covered": len(self.boxes), "detected": self.detected, "filled": self.filled,
-                "kept": self.identity, "boxes": [[k, *v] for k, v in sorted(self.boxes.items())]}
+                "kept": self.identity, "weak": self.weak, "boxes": [[k, *v] for k, v in sorted(self.boxes.items())]}
 
 
 @dataclass
@@ -91,9 +97,10 @@ class VideoBlur:
 
 def blur_video(source: Any, blurrer: Any, *, out: str | os.PathLike[str] | None = None, every: int = 1,
                fill_s: float = 0.5, back_frames: int = 8, upscale_every: int = 5, max_frames: int | None = None,
-               on_frame: Callable[[int], None] | None = None) -> VideoBlur:
+               weak: bool = True, on_frame: Callable[[int], None] | None = None) -> VideoBlur:
     """Cover the faces of `source` (a path or an open `FrameSource`); write them to `out` if given.
 
+    `weak=False` turns off the persistent-weak-detection cover (and its contrast pass).
     Returns what was covered. A decoding failure part-way raises its typed error after the
     frames read so far were covered and written (`complete` is then False in `.result`).
     """
@@ -108,6 +115,7 @@ def blur_video(source: Any, blurrer: Any, *, out: str | os.PathLike[str] | None 
                back=max(0, int(back_frames)), upscale_every=max(1, int(upscale_every)))
     job.tracker = FaceTracker(info.fps, max_lost_s=max(1.0, fill_s))
     job.cuts = CutDetector()
+    job.weak = WeakTracks() if weak and hasattr(blurrer, "find_with_weak") else None
     writer = None
     try:
         if out is not None:
@@ -146,6 +154,8 @@ class _Job:
         self.detections = 0
         self.tracker: Any = None
         self.cuts: Any = None
+        self.weak: WeakTracks | None = None
+        self.weak_live: dict[int, np.ndarray] = {}  # confirmed weak chains of the last detector run
         self.writer: Any = None
         self.kept: dict[int, str | None] = {}
         # Frames not yet written: [index, image, shot, {track: cover box}]
@@ -154,11 +164,11 @@ class _Job:
         self.born: dict[int, tuple[int, list[tuple[int, np.ndarray]]]] = {}  # track -> (shot, first detections)
         self.since_detect = every  # detect on the first frame
 
-    def _cover(self, frame: int, track: int, box: np.ndarray, detected: bool) -> None:
+    def _cover(self, frame: int, track: int, box: np.ndarray, detected: bool, weak: bool = False) -> None:
         r = self.result
         t = r.tracks.get(track)
         if t is None:
-            t = r.tracks[track] = TrackCover(track, frame, frame)
+            t = r.tracks[track] = TrackCover(track, frame, frame, weak=weak)
         t.first_frame, t.last_frame = min(t.first_frame, frame), max(t.last_frame, frame)
         if self.kept.get(track):
             t.identity = self.kept[track]
@@ -172,6 +182,9 @@ class _Job:
         size = image.shape[:2]
         if self.cuts.is_cut(image):
             self.tracker.end_all()
+            if self.weak is not None:
+                self.weak.end_all()
+                self.weak_live = {}
             self.shot += 1
             self.since_detect = self.every  # detect on the first frame of a new shot
         self.tracker.predict()
@@ -180,7 +193,12 @@ class _Job:
         matched: set[int] = set()
         if self.since_detect >= self.every:
             self.since_detect = 0
-            faces, boxes, answers = self.blurrer.find(image, upscale=self.detections % self.upscale_every == 0)
+            upscale = self.detections % self.upscale_every == 0
+            if self.weak is not None:
+                faces, boxes, answers, weak = self.blurrer.find_with_weak(image, upscale=upscale)
+                self._weak_run(index, weak, size)
+            else:
+                faces, boxes, answers = self.blurrer.find(image, upscale=upscale)
             self.detections += 1
             before = {t.id for t in self.tracker.tracks}
             ids = self.tracker.update(faces.boxes, faces.scores)
@@ -203,10 +221,27 @@ class _Job:
                 box = enlarge(t.box[None], size, self._margin(t.lost_for(self.tracker.frame)))[0]
                 self._cover(index, t.id, box, False)
                 entry[3][t.id] = box
+        for cid, box in self.weak_live.items():  # confirmed weak chains, also between detector runs
+            entry[3][cid] = box
+            self._cover(index, cid, box, False, weak=True)
         for tid in [t for t, (_, dets) in self.born.items() if dets and dets[0][0] < index - self.back]:
             del self.born[tid]  # every frame it could still be drawn on back has been written
         while len(self.pending) > self.back:
             self._write(self.pending.popleft())
+
+    def _weak_run(self, index: int, weak: np.ndarray, size: tuple[int, int]) -> None:
+        """Feed one run's weak boxes to the chains; a chain confirmed now is also covered on the
+        frames not yet written where it had a box."""
+        assert self.weak is not None
+        now, earlier = self.weak.update(index, weak, size[0])
+        margin = self.blurrer.margin
+        self.weak_live = {cid: enlarge(b[None], size, margin)[0] for cid, b in now.items()}
+        for cid, boxes in earlier.items():
+            for entry in self.pending:
+                if entry[0] in boxes and entry[0] != index:
+                    box = enlarge(boxes[entry[0]][None], size, margin)[0]
+                    entry[3][cid] = box
+                    self._cover(entry[0], cid, box, True, weak=True)
 
     def _margin(self, frames_away: int) -> float:
         """The cover margin for a box predicted `frames_away` frames from a detection: wider the
