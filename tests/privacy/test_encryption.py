@@ -127,3 +127,41 @@ def test_older_faceprint_refuses_an_encrypted_file(sealed):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2  # schema 1 readers refuse it
     db.close()
+
+
+def test_serve_key_file(key, fast, astronaut, tmp_path, monkeypatch, capsys):
+    """`faceprint serve --key-file`: the service opens an encrypted gallery with the key from a file,
+    under the gallery commands' rules (never beside the gallery, a clear error when missing or wrong)."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from faceprint.serve import ServeConfig, create_app
+
+    path = tmp_path / "data" / "g.db"
+    path.parent.mkdir()
+    with open_gallery(path, fast, create=True, key=key) as g:
+        g.enroll(NAME, [astronaut])
+    monkeypatch.delenv("FACEPRINT_GALLERY_KEY", raising=False)
+    keyfile = tmp_path / "secret.key"
+    keyfile.write_text(base64.b64encode(key).decode() + "\n")
+
+    def config(key_file):
+        return ServeConfig(model="fast", allowed_hosts=("testserver",), gallery=str(path),
+                           keys=str(tmp_path / "keys.json"), key_file=str(key_file))
+
+    with TestClient(create_app(config(keyfile), analyzer=fast)) as client:
+        r = client.get("/v1/identities")
+        assert r.status_code == 200, r.text
+        assert [i["identity"] for i in r.json()["identities"]] == [NAME]
+    other = tmp_path / "other.key"
+    other.write_text(base64.b64encode(os.urandom(32)).decode())
+    with pytest.raises(GalleryKeyError, match="another key"), TestClient(create_app(config(other), analyzer=fast)):
+        pass
+    beside = path.parent / "g.key"
+    beside.write_text(base64.b64encode(key).decode())
+    # The command line: one clear line and exit 2, before any model is loaded.
+    for bad, says in ((tmp_path / "missing.key", "cannot read it"), (beside, "gallery's folder")):
+        assert main(["serve", "--gallery", str(path), "--keys", str(tmp_path / "keys.json"),
+                     "--key-file", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1 and "Traceback" not in err
