@@ -85,3 +85,51 @@ def test_cli_remove_and_service_delete(tmp_path, astronaut, fast, capsys):
     assert main(["gallery", "-g", str(data / "g.db"), "remove", "Mirror Twin"]) == 0
     assert _holding(data, vec[1:], "Mirror Twin") == []
     capsys.readouterr()
+
+
+def _indexed(index, vectors: np.ndarray) -> int:
+    """How many of these vectors the index's shards still hold (decoded: the shards are compressed)."""
+    from faceprint.index.read import load_faces
+
+    faces = load_faces(index)
+    return sum(bool(np.any(np.all(np.isclose(faces.embeddings, v, atol=1e-6), axis=1))) for v in vectors)
+
+
+def test_remove_forgets_what_bulk_enroll_from_an_index_left(tmp_path, photos, fast, monkeypatch, capsys):
+    """`enroll --from INDEX` and `cluster --from INDEX --enroll` record the photos' digests and the
+    index: removal deletes the cache rows, the person's face rows of the index shards, the sheet."""
+    from faceprint.index.read import load_faces
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("FACEPRINT_CACHE", str(data / "cache"))
+    gal, sheet, scratch = data / "g.db", data / "sheet", tmp_path / "scratch"
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"path,name\n{photos / 'a1.jpg'},{NAME}\n{photos / 'a2.png'},{NAME}\n"
+                      f"{photos / 'cam.png'},Camera Man\n", encoding="utf-8")
+
+    def check(index, name: str, enroll: list[str]) -> None:
+        assert main(["cluster", str(photos), "--out", str(scratch), "--model", "fast"]) == 0  # fills the caches
+        assert main(["index", str(photos), "--out", str(index), "--model", "fast", "--workers", "1"]) == 0
+        assert main(enroll) == 0
+        with open_gallery(gal, fast) as g:
+            vectors = {info.name: v for info, v in g.store.export()}
+        mine = vectors[name]
+        assert _indexed(index, mine) == len(mine) == 2 and _indexed(index, vectors["Camera Man"]) == 1
+        assert _holding(data / "cache", mine, name)
+        with monkeypatch.context() as m:
+            m.chdir(scratch)  # the removal finds the recorded folders from anywhere
+            assert main(["gallery", "-g", str(gal), "remove", name]) == 0
+        assert _holding(data, mine, name) == []  # gallery, -wal, caches, sheet
+        assert _indexed(index, mine) == 0  # the shards are compressed: read decoded
+        assert _indexed(index, vectors["Camera Man"]) == 1  # the others stay, in the index and the gallery
+        assert _holding(data, vectors["Camera Man"], "Camera Man")
+        assert load_faces(index).images == 3  # a photo whose face went still counts as indexed (no face)
+
+    index = data / "index"
+    check(index, NAME, ["enroll", "-g", str(gal), "--from", str(index), "--labels", str(labels)])
+    index = data / "index2"
+    assert main(["index", str(photos), "--out", str(index), "--model", "fast", "--workers", "1"]) == 0
+    assert main(["cluster", "--from", str(index), "--out", str(sheet)]) == 0
+    check(index, "Ada Cluster", ["cluster", "--from", str(index), "--out", str(sheet), "--name", "0=Ada Cluster",
+                                 "--enroll", str(gal)])
+    capsys.readouterr()

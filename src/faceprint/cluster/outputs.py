@@ -58,9 +58,12 @@ def write_outputs(out: Path, photos: Path, table: FaceTable, labels: np.ndarray,
 
 
 def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.ndarray, ids: list[int | str],
-                 model: str, out: Path | None = None) -> dict[str, int]:
-    """Put each named cluster's faces into a gallery as that person's templates; name -> count."""
+                 model: str, out: Path | None = None, index_dir: Path | None = None) -> dict[str, int]:
+    """Put each named cluster's faces into a gallery as that person's templates; name -> count.
+    `out` (the cluster folder) and `index_dir` (the index the faces came from, `cluster --from`)
+    are recorded so that `gallery remove` scrubs them too."""
     from ..gallery import open_gallery
+    from ..privacy.forget import index_face
 
     done: dict[str, int] = {}
     with open_gallery(gallery_uri, create=True) as gallery:
@@ -72,7 +75,9 @@ def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.nd
             if name in present:
                 gallery.remove(name, elsewhere=False)  # the corrected cluster is the current truth about this person
             # Recorded so `gallery remove` also forgets the cached faces and this folder's sheet.
-            forget = [("cache", table.digests[k]) for k in rows] + ([("sheet", str(out))] if out else [])
+            forget = [("cache", table.digests[k]) for k in rows] + ([("sheet", str(Path(out).resolve()))] if out else [])
+            if index_dir is not None:
+                forget += [("index", str(index_dir))] + [index_face(table.digests[k], table.index[k]) for k in rows]
             gallery.enroll_vectors(name, table.embeddings[rows], model=model,
                                    sources=[f"{photos / table.files[k]}#{table.index[k]}" for k in rows], forget=forget)
             done[name] = int(rows.size)

@@ -83,7 +83,7 @@ def enroll_from(args: argparse.Namespace, open_gallery: Any) -> int:
     faces = load_faces(args.from_dir)
     labels = read_labels(args.labels)
     with open_gallery(args, create=True) as gallery:
-        result = enroll_from_index(gallery, faces, labels, append=args.append)
+        result = enroll_from_index(gallery, faces, labels, append=args.append, index_dir=args.from_dir)
     rec = {"gallery": args.gallery, "from": args.from_dir, "model": faces.model_id, **result.to_dict()}
     if args.json:
         _emit(rec)
