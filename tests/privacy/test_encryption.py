@@ -165,3 +165,30 @@ def test_serve_key_file(key, fast, astronaut, tmp_path, monkeypatch, capsys):
                      "--key-file", str(bad)]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cluster_enroll_key_file(key, astronaut, cameraman, tmp_path, monkeypatch, capsys):
+    """`cluster --enroll GALLERY --key-file PATH` makes (and then opens) an encrypted gallery."""
+    import cv2
+
+    from faceprint.image import save_image
+
+    monkeypatch.delenv("FACEPRINT_GALLERY_KEY", raising=False)
+    monkeypatch.setenv("FACEPRINT_CACHE", str(tmp_path / "cache"))
+    photos, out, gal = tmp_path / "photos", tmp_path / "out", tmp_path / "data" / "g.db"
+    photos.mkdir()
+    gal.parent.mkdir()
+    save_image(astronaut, photos / "a1.jpg")
+    save_image(cv2.flip(astronaut, 1), photos / "a2.png")
+    save_image(np.repeat(cameraman[:, :, None], 3, axis=2), photos / "cam.png")
+    keyfile = tmp_path / "secret.key"
+    keyfile.write_text(base64.b64encode(key).decode())
+    assert main(["cluster", str(photos), "--out", str(out), "--model", "fast"]) == 0
+    argv = ["cluster", str(photos), "--out", str(out), "--model", "fast", "--name", f"0={NAME}", "--enroll", str(gal)]
+    assert main([*argv, "--key-file", str(keyfile)]) == 0
+    assert NAME.encode() not in gal.read_bytes()
+    with open_gallery(gal, key=key) as g:
+        assert [i.name for i in g.identities()] == [NAME]
+    assert main(argv) == 2  # without the key: one clear line
+    err = capsys.readouterr().err
+    assert "encrypted" in err and "Traceback" not in err

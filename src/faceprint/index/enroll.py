@@ -28,6 +28,7 @@ class BulkEnrollment:
     appended: int = 0
     kept: list[str] = field(default_factory=list)  # already enrolled, left unchanged (no --append)
     unmatched: int = 0  # labelled images with no face in the index (not indexed, no face, or an error)
+    added: dict[str, int] = field(default_factory=dict)  # name -> templates stored (new or appended)
 
     def to_dict(self) -> dict[str, Any]:
         return {"identities": self.identities, "templates": self.templates, "appended": self.appended,
@@ -74,6 +75,7 @@ def enroll_from_index(gallery: Any, faces: IndexedFaces, labels: list[tuple[str,
     new = [(n, faces.embeddings[rows]) for n, rows in by_name.items() if n not in present]
     result.identities = gallery.enroll_many(new, model=faces.model_id, forget=forget) if new else 0
     result.templates = int(sum(len(v) for _, v in new))
+    result.added = {n: len(v) for n, v in new}
     for name, rows in by_name.items():
         if name not in present:
             continue
@@ -84,6 +86,7 @@ def enroll_from_index(gallery: Any, faces: IndexedFaces, labels: list[tuple[str,
                                sources=[f"{faces.paths[k]}#{faces.face_index[k]}" for k in rows],
                                forget=forget[name])
         result.appended += len(rows)
+        result.added[name] = len(rows)
     return result
 
 

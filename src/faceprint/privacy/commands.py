@@ -33,6 +33,8 @@ def register(sub: Any) -> None:
                    "default gaussian")
     p.add_argument("--keep", metavar="GALLERY", help="leave uncovered the people enrolled in this gallery "
                    "(named at its calibrated threshold); everyone else is covered")
+    p.add_argument("--key-file", metavar="PATH", help="with --keep: the gallery's encryption key (base64, 32 bytes; "
+                   "default $FACEPRINT_GALLERY_KEY), never in the gallery's own folder")
     p.add_argument("--fmr", type=float_in(0, 1, "a false-match rate"), default=1e-3,
                    help="with --keep: the false-match rate of the threshold that names a kept person (default 1e-3)")
     p.add_argument("--margin", type=float_in(-0.001, 2, "--margin"), default=0.25,
@@ -83,7 +85,7 @@ def cmd_blur(args: argparse.Namespace) -> int:
         from ..gallery import open_gallery
         from .keep import KeepRule
 
-        gallery = open_gallery(args.keep)
+        gallery = open_gallery(args.keep, key_file=args.key_file)
         try:
             keep = KeepRule(gallery, args.fmr)
         except BaseException:
