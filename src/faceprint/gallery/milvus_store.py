@@ -336,6 +336,7 @@ class MilvusStore:
         if tmp in c.list_collections():
             c.drop_collection(tmp)
         self._create_collection(which, tmp, dim)
+        c.load_collection(name)  # a collection Lite reopened may not be loaded yet
         fields = _FIELDS[which]
         it = c.query_iterator(name, batch_size=1000, filter="", output_fields=fields)
         while True:
