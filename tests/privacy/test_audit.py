@@ -90,3 +90,50 @@ def test_service_records_the_key_name(tmp_path, astronaut, fast):
         ("invalid key", "search", None, "unauthorized"), ("alice-laptop", "remove", "Eileen", "ok")]
     assert lines[1]["identities"] == ["Eileen"] and lines[3]["route"] == "DELETE /v1/identities/{name}"
     assert key not in (tmp_path / "audit.jsonl").read_text() and _no_template(tmp_path / "audit.jsonl", vec)
+
+
+def test_service_records_video_and_blur_searches(tmp_path, astronaut, fast):
+    """A video is searched against the gallery in a job: the upload is recorded, and so is the read of
+    the finished job's answer, with the names it hands out; polls of a running job are not. A blur
+    that kept someone is a search too (named in a JSON answer, counted in a picture's)."""
+    pytest.importorskip("fastapi")
+    import time
+
+    import cv2
+    from fastapi.testclient import TestClient
+
+    from faceprint.serve import ServeConfig, create_app
+    from faceprint.serve.audit_trail import install_audit
+
+    clip = tmp_path / "clip.avi"
+    frame = cv2.cvtColor(cv2.resize(astronaut, (256, 256)), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (256, 256))
+    for _ in range(10):
+        writer.write(frame)
+    writer.release()
+    config = ServeConfig(model="fast", allowed_hosts=("testserver",), gallery=str(tmp_path / "g.db"),
+                         keys=str(tmp_path / "keys.json"))
+    app = create_app(config, analyzer=fast)
+    log = install_audit(app, str(tmp_path / "audit.jsonl"))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.post("/v1/identities", data={"name": "Eileen"},
+                      files={"image": ("a.jpg", encode_jpeg(astronaut), "image/jpeg")}).status_code == 201
+        r = c.post("/v1/videos", files={"video": ("clip.avi", clip.read_bytes(), "video/x-msvideo")})
+        assert r.status_code == 202, r.text
+        job = r.json()["job"]
+        deadline = time.monotonic() + 60
+        while (j := c.get(f"/v1/jobs/{job}").json())["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, j
+            time.sleep(0.1)
+        assert j["status"] == "done" and j["result"]["identities"] == ["Eileen"], j
+        assert c.get("/v1/jobs/no-such-job").status_code == 404
+        photo = {"image": ("a.jpg", encode_jpeg(astronaut), "image/jpeg")}
+        for fields in ({"keep": "true", "format": "json"}, {"keep": "true"}, {"format": "json"}):
+            assert c.post("/v1/blur", data=fields, files=photo).status_code == 200
+    log.close()
+    lines = _lines(tmp_path / "audit.jsonl")
+    assert [(r["action"], r["route"], r.get("job"), r.get("identities")) for r in lines[1:]] == [
+        ("search", "POST /v1/videos", job, None), ("search", "GET /v1/jobs/{id}", job, ["Eileen"]),
+        ("search", "POST /v1/blur", None, ["Eileen"]), ("search", "POST /v1/blur", None, None)]
+    assert [r["kept"] for r in lines[3:]] == [1, 1]
+    assert all(r["actor"] == "local" and r["outcome"] == "ok" for r in lines)
