@@ -51,12 +51,15 @@ class _Audit:
             self.log.record(**self.who, via="cli", route=self.command, action=action, identity=identity,
                             outcome=outcome, gallery=self.gallery, **extra)
 
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+
     def __enter__(self) -> "_Audit":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.log is not None:
-            self.log.close()
+        self.close()
 
 
 def _metadata(pairs: list[str] | None) -> dict[str, str]:
