@@ -108,15 +108,16 @@ def test_remove_forgets_what_bulk_enroll_from_an_index_left(tmp_path, photos, fa
     labels.write_text(f"path,name\n{photos / 'a1.jpg'},{NAME}\n{photos / 'a2.png'},{NAME}\n"
                       f"{photos / 'cam.png'},Camera Man\n", encoding="utf-8")
 
-    def check(index, name: str, enroll: list[str]) -> None:
-        assert main(["cluster", str(photos), "--out", str(scratch), "--model", "fast"]) == 0  # fills the caches
+    def check(index, name: str, enroll: list[str], caches: bool = True) -> None:
+        if caches:  # (cluster --from --enroll records the cache digests as cluster --enroll does: tested above)
+            assert main(["cluster", str(photos), "--out", str(scratch), "--model", "fast"]) == 0  # fills the caches
         assert main(["index", str(photos), "--out", str(index), "--model", "fast", "--workers", "1"]) == 0
         assert main(enroll) == 0
         with open_gallery(gal, fast) as g:
             vectors = {info.name: v for info, v in g.store.export()}
         mine = vectors[name]
         assert _indexed(index, mine) == len(mine) == 2 and _indexed(index, vectors["Camera Man"]) == 1
-        assert _holding(data / "cache", mine, name)
+        assert not caches or _holding(data / "cache", mine, name)
         with monkeypatch.context() as m:
             m.chdir(scratch)  # the removal finds the recorded folders from anywhere
             assert main(["gallery", "-g", str(gal), "remove", name]) == 0
@@ -134,7 +135,7 @@ def test_remove_forgets_what_bulk_enroll_from_an_index_left(tmp_path, photos, fa
     assert main(["index", str(photos), "--out", str(index), "--model", "fast", "--workers", "1"]) == 0
     assert main(["cluster", "--from", str(index), "--out", str(sheet)]) == 0
     check(index, "Ada Cluster", ["cluster", "--from", str(index), "--out", str(sheet), "--name", "0=Ada Cluster",
-                                 "--enroll", str(gal), "--audit-log", str(audit)])
+                                 "--enroll", str(gal), "--audit-log", str(audit)], caches=False)
     # Both bulk paths are audited: one record per person enrolled, with no template in it.
     records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
     assert sorted((r["route"], r["identity"], r["templates"]) for r in records) == [
