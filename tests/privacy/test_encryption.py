@@ -127,3 +127,68 @@ def test_older_faceprint_refuses_an_encrypted_file(sealed):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2  # schema 1 readers refuse it
     db.close()
+
+
+def test_serve_key_file(key, fast, astronaut, tmp_path, monkeypatch, capsys):
+    """`faceprint serve --key-file`: the service opens an encrypted gallery with the key from a file,
+    under the gallery commands' rules (never beside the gallery, a clear error when missing or wrong)."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from faceprint.serve import ServeConfig, create_app
+
+    path = tmp_path / "data" / "g.db"
+    path.parent.mkdir()
+    with open_gallery(path, fast, create=True, key=key) as g:
+        g.enroll(NAME, [astronaut])
+    monkeypatch.delenv("FACEPRINT_GALLERY_KEY", raising=False)
+    keyfile = tmp_path / "secret.key"
+    keyfile.write_text(base64.b64encode(key).decode() + "\n")
+
+    def config(key_file):
+        return ServeConfig(model="fast", allowed_hosts=("testserver",), gallery=str(path),
+                           keys=str(tmp_path / "keys.json"), key_file=str(key_file))
+
+    with TestClient(create_app(config(keyfile), analyzer=fast)) as client:
+        r = client.get("/v1/identities")
+        assert r.status_code == 200, r.text
+        assert [i["identity"] for i in r.json()["identities"]] == [NAME]
+    other = tmp_path / "other.key"
+    other.write_text(base64.b64encode(os.urandom(32)).decode())
+    with pytest.raises(GalleryKeyError, match="another key"), TestClient(create_app(config(other), analyzer=fast)):
+        pass
+    beside = path.parent / "g.key"
+    beside.write_text(base64.b64encode(key).decode())
+    # The command line: one clear line and exit 2, before any model is loaded.
+    for bad, says in ((tmp_path / "missing.key", "cannot read it"), (beside, "gallery's folder")):
+        assert main(["serve", "--gallery", str(path), "--keys", str(tmp_path / "keys.json"),
+                     "--key-file", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cluster_enroll_key_file(key, astronaut, cameraman, tmp_path, monkeypatch, capsys):
+    """`cluster --enroll GALLERY --key-file PATH` makes (and then opens) an encrypted gallery."""
+    import cv2
+
+    from faceprint.image import save_image
+
+    monkeypatch.delenv("FACEPRINT_GALLERY_KEY", raising=False)
+    monkeypatch.setenv("FACEPRINT_CACHE", str(tmp_path / "cache"))
+    photos, out, gal = tmp_path / "photos", tmp_path / "out", tmp_path / "data" / "g.db"
+    photos.mkdir()
+    gal.parent.mkdir()
+    save_image(astronaut, photos / "a1.jpg")
+    save_image(cv2.flip(astronaut, 1), photos / "a2.png")
+    save_image(np.repeat(cameraman[:, :, None], 3, axis=2), photos / "cam.png")
+    keyfile = tmp_path / "secret.key"
+    keyfile.write_text(base64.b64encode(key).decode())
+    assert main(["cluster", str(photos), "--out", str(out), "--model", "fast"]) == 0
+    argv = ["cluster", str(photos), "--out", str(out), "--model", "fast", "--name", f"0={NAME}", "--enroll", str(gal)]
+    assert main([*argv, "--key-file", str(keyfile)]) == 0
+    assert NAME.encode() not in gal.read_bytes()
+    with open_gallery(gal, key=key) as g:
+        assert [i.name for i in g.identities()] == [NAME]
+    assert main(argv) == 2  # without the key: one clear line
+    err = capsys.readouterr().err
+    assert "encrypted" in err and "Traceback" not in err

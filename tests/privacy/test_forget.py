@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -84,4 +85,107 @@ def test_cli_remove_and_service_delete(tmp_path, astronaut, fast, capsys):
         assert _holding(data, vec[:1], NAME) == []
     assert main(["gallery", "-g", str(data / "g.db"), "remove", "Mirror Twin"]) == 0
     assert _holding(data, vec[1:], "Mirror Twin") == []
+    capsys.readouterr()
+
+
+def _indexed(index, vectors: np.ndarray) -> int:
+    """How many of these vectors the index's shards still hold (decoded: the shards are compressed)."""
+    from faceprint.index.read import load_faces
+
+    faces = load_faces(index)
+    return sum(bool(np.any(np.all(np.isclose(faces.embeddings, v, atol=1e-6), axis=1))) for v in vectors)
+
+
+def test_remove_forgets_what_bulk_enroll_from_an_index_left(tmp_path, photos, fast, monkeypatch, capsys):
+    """`enroll --from INDEX` and `cluster --from INDEX --enroll` record the photos' digests and the
+    index: removal deletes the cache rows, the person's face rows of the index shards, the sheet."""
+    from faceprint.index.read import load_faces
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("FACEPRINT_CACHE", str(data / "cache"))
+    gal, sheet, scratch = data / "g.db", data / "sheet", tmp_path / "scratch"
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"path,name\n{photos / 'a1.jpg'},{NAME}\n{photos / 'a2.png'},{NAME}\n"
+                      f"{photos / 'cam.png'},Camera Man\n", encoding="utf-8")
+
+    def check(index, name: str, enroll: list[str], caches: bool = True) -> None:
+        if caches:  # (cluster --from --enroll records the cache digests as cluster --enroll does: tested above)
+            assert main(["cluster", str(photos), "--out", str(scratch), "--model", "fast"]) == 0  # fills the caches
+        assert main(["index", str(photos), "--out", str(index), "--model", "fast", "--workers", "1"]) == 0
+        assert main(enroll) == 0
+        with open_gallery(gal, fast) as g:
+            vectors = {info.name: v for info, v in g.store.export()}
+        mine = vectors[name]
+        assert _indexed(index, mine) == len(mine) == 2 and _indexed(index, vectors["Camera Man"]) == 1
+        assert not caches or _holding(data / "cache", mine, name)
+        with monkeypatch.context() as m:
+            m.chdir(scratch)  # the removal finds the recorded folders from anywhere
+            assert main(["gallery", "-g", str(gal), "remove", name]) == 0
+        assert _holding(data, mine, name) == []  # gallery, -wal, caches, sheet
+        assert _indexed(index, mine) == 0  # the shards are compressed: read decoded
+        assert _indexed(index, vectors["Camera Man"]) == 1  # the others stay, in the index and the gallery
+        assert _holding(data, vectors["Camera Man"], "Camera Man")
+        assert load_faces(index).images == 3  # a photo whose face went still counts as indexed (no face)
+
+    audit = tmp_path / "audit.jsonl"  # outside the data folder: the log names people (docs/privacy.md)
+    index = data / "index"
+    check(index, NAME, ["enroll", "-g", str(gal), "--from", str(index), "--labels", str(labels),
+                        "--audit-log", str(audit)])
+    index = data / "index2"
+    assert main(["index", str(photos), "--out", str(index), "--model", "fast", "--workers", "1"]) == 0
+    assert main(["cluster", "--from", str(index), "--out", str(sheet)]) == 0
+    check(index, "Ada Cluster", ["cluster", "--from", str(index), "--out", str(sheet), "--name", "0=Ada Cluster",
+                                 "--enroll", str(gal), "--audit-log", str(audit)], caches=False)
+    # Both bulk paths are audited: one record per person enrolled, with no template in it.
+    records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    assert sorted((r["route"], r["identity"], r["templates"]) for r in records) == [
+        ("faceprint cluster --from --enroll", "Ada Cluster", 2),
+        ("faceprint enroll --from", "Camera Man", 1), ("faceprint enroll --from", NAME, 2)]
+    assert all(r["action"] == "enroll" and r["outcome"] == "ok" and r["gallery"] == str(gal) for r in records)
+    capsys.readouterr()
+
+
+def test_milvus_lite_remove_forgets(tmp_path, photos, fast, monkeypatch, capsys):
+    """A Milvus Lite gallery: after `gallery remove` no file milvus-lite wrote holds the person's
+    vectors (nor their mean, which the "mean" rule searches) or name, raw or decoded, while the
+    other person is still found; the cache rows recorded at enrollment go too."""
+    for mod in ("pymilvus", "milvus_lite"):
+        pytest.importorskip(mod)
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("FACEPRINT_CACHE", str(data / "cache"))
+    assert main(["cluster", str(photos), "--out", str(tmp_path / "scratch"), "--model", "fast"]) == 0
+    uri = f"milvus-lite:{data / 'm.db'}?collection=people"
+    with open_gallery(uri, fast, create=True) as g:
+        g.enroll(NAME, [photos / "a1.jpg", photos / "a2.png"])
+        g.enroll("Camera Man", [photos / "cam.png"])
+        for c in (g.store.c_templates, g.store.c_ids, g.store.c_meta):
+            g.store.client.flush(c)  # sealed into segment files, as a long-lived gallery's rows are
+        vectors = {info.name: v for info, v in g.store.export()}
+    mine = np.vstack([vectors[NAME], vectors[NAME].mean(axis=0)])
+
+    def decoded(name: str, vecs: np.ndarray) -> list[str]:
+        """The Parquet files of the .db folder whose decoded rows hold the name or a vector."""
+        out = []
+        for p in sorted((data / "m.db").rglob("*.parquet")):
+            t = pq.read_table(p)
+            text = any(name in str(v) for c in t.column_names if c not in ("vector", "mean", "v")
+                       for v in t.column(c).to_pylist())
+            vec = any(np.any(np.all(np.isclose(np.asarray(t.column(c).to_pylist(), np.float32), v, atol=1e-6),
+                                    axis=1)) for c in ("vector", "mean") if c in t.column_names and t.num_rows
+                      for v in vecs)
+            if text or vec:
+                out.append(str(p.relative_to(data)))
+        return out
+
+    held = _holding(data, mine, NAME)
+    assert any(p.startswith("m.db/") for p in held) and any(p.startswith("cache") for p in held)
+    assert decoded(NAME, mine)
+    assert main(["gallery", "-g", uri, "remove", NAME]) == 0
+    assert _holding(data, mine, NAME) == [] and decoded(NAME, mine) == []
+    assert _holding(data, vectors["Camera Man"], "Camera Man") and decoded("Camera Man", vectors["Camera Man"])
+    with open_gallery(uri, fast) as g:  # the rewritten collections answer as before
+        assert [i.name for i in g.identities()] == ["Camera Man"] and g.store.count() == (1, 1)
+        assert g.identify(str(photos / "cam.png"))[0].identity == "Camera Man"
     capsys.readouterr()

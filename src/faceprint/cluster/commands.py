@@ -54,6 +54,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--corrections", metavar="FILE", help="corrections file (default: OUT_DIR/corrections.json)")
     p.add_argument("--enroll", metavar="GALLERY", help="enrol every named person into this gallery (path or URI; "
                    "created if absent); a person already there gets the faces of their cluster instead")
+    p.add_argument("--key-file", metavar="PATH", help="with --enroll: the gallery's encryption key (base64, "
+                   "32 bytes; default $FACEPRINT_GALLERY_KEY), never in the gallery's own folder")
+    p.add_argument("--audit-log", metavar="PATH", help="with --enroll: append who enrolled whom to PATH "
+                   "(JSON Lines, 0600; docs/privacy.md)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     add_json(p, "print a JSON summary (and skipped files as JSON Lines)")
     return p
@@ -114,7 +118,11 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     except OSError as e:  # disk full, the folder made read-only meanwhile...
         raise OutputError(f"--out {out}: cannot write the results: {e.strerror or e}") from None
     if args.enroll:
-        summary["enrolled"] = enroll_named(args.enroll, photos, table, labels, names, model_id, out)
+        from ..gallery.commands import _Audit
+
+        with _Audit(args, "faceprint cluster --enroll", args.enroll) as audit:
+            summary["enrolled"] = enroll_named(args.enroll, photos, table, labels, names, model_id, out,
+                                               key_file=args.key_file, audit=audit)
     if args.json:
         _emit(summary)
     else:

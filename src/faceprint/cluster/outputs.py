@@ -6,6 +6,7 @@ import csv
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,12 +59,30 @@ def write_outputs(out: Path, photos: Path, table: FaceTable, labels: np.ndarray,
 
 
 def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.ndarray, ids: list[int | str],
-                 model: str, out: Path | None = None) -> dict[str, int]:
-    """Put each named cluster's faces into a gallery as that person's templates; name -> count."""
+                 model: str, out: Path | None = None, index_dir: Path | None = None,
+                 key_file: str | None = None, audit: Any = None) -> dict[str, int]:
+    """Put each named cluster's faces into a gallery as that person's templates; name -> count.
+    `out` (the cluster folder) and `index_dir` (the index the faces came from, `cluster --from`)
+    are recorded so that `gallery remove` scrubs them too. `key_file`: the gallery's key
+    (else $FACEPRINT_GALLERY_KEY); `audit(action, identity, outcome, **extra)`: `--audit-log`."""
+    from ..errors import FaceprintError
+
+    try:
+        return _enroll_named(gallery_uri, photos, table, labels, ids, model, out, index_dir, key_file, audit)
+    except FaceprintError as e:
+        if audit is not None:
+            audit("enroll", None, e.code)
+        raise
+
+
+def _enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.ndarray, ids: list[int | str],
+                  model: str, out: Path | None, index_dir: Path | None, key_file: str | None, audit: Any
+                  ) -> dict[str, int]:
     from ..gallery import open_gallery
+    from ..privacy.forget import index_face
 
     done: dict[str, int] = {}
-    with open_gallery(gallery_uri, create=True) as gallery:
+    with open_gallery(gallery_uri, create=True, key_file=key_file) as gallery:
         present = {info.name for info in gallery.identities()}
         for c, name in enumerate(ids):
             if not isinstance(name, str):
@@ -72,10 +91,14 @@ def enroll_named(gallery_uri: str, photos: Path, table: FaceTable, labels: np.nd
             if name in present:
                 gallery.remove(name, elsewhere=False)  # the corrected cluster is the current truth about this person
             # Recorded so `gallery remove` also forgets the cached faces and this folder's sheet.
-            forget = [("cache", table.digests[k]) for k in rows] + ([("sheet", str(out))] if out else [])
+            forget = [("cache", table.digests[k]) for k in rows] + ([("sheet", str(Path(out).resolve()))] if out else [])
+            if index_dir is not None:
+                forget += [("index", str(index_dir))] + [index_face(table.digests[k], table.index[k]) for k in rows]
             gallery.enroll_vectors(name, table.embeddings[rows], model=model,
                                    sources=[f"{photos / table.files[k]}#{table.index[k]}" for k in rows], forget=forget)
             done[name] = int(rows.size)
+            if audit is not None:
+                audit("enroll", name, templates=int(rows.size))
     return done
 
 

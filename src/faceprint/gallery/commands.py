@@ -36,7 +36,7 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
 class _Audit:
     """`--audit-log PATH`: one record per enroll, remove, export, import or searched photo (privacy/audit.py)."""
 
-    def __init__(self, args: argparse.Namespace, command: str) -> None:
+    def __init__(self, args: argparse.Namespace, command: str, gallery: str | None = None) -> None:
         self.log = None
         self.command = command
         if getattr(args, "audit_log", None):
@@ -44,19 +44,22 @@ class _Audit:
 
             self.log = AuditLog(args.audit_log)
             self.who = cli_actor()
-            self.gallery = args.gallery
+            self.gallery = gallery or args.gallery
 
     def __call__(self, action: str, identity: str | None = None, outcome: str = "ok", **extra: Any) -> None:
         if self.log is not None:
             self.log.record(**self.who, via="cli", route=self.command, action=action, identity=identity,
                             outcome=outcome, gallery=self.gallery, **extra)
 
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+
     def __enter__(self) -> "_Audit":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.log is not None:
-            self.log.close()
+        self.close()
 
 
 def _metadata(pairs: list[str] | None) -> dict[str, str]:
@@ -76,7 +79,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     if args.from_dir or args.labels:
         from ..index.commands import enroll_from  # bulk, from `faceprint index` output
 
-        return enroll_from(args, _open)
+        with _Audit(args, "faceprint enroll --from") as audit:
+            return enroll_from(args, _open, audit)
     if not args.name or not args.images:
         raise InputError("enroll needs NAME and at least one IMAGE (or --from DIR --labels CSV)")
     metadata = _metadata(args.meta)
@@ -184,8 +188,9 @@ def _gallery_action(args: argparse.Namespace, action: str, audit: "_Audit") -> i
             audit("remove", info.name, templates=info.n_templates)
             rec = {"removed": info.name, "templates": info.n_templates}
             if getattr(gallery.store, "purged", True) is False:
-                print("warning: another process is reading the gallery, so its write-ahead log still holds the "
-                      "removed rows until that reader closes and the next write checkpoints it", file=sys.stderr)
+                print("warning: " + getattr(gallery.store, "purge_warning", "another process is reading the gallery, "
+                      "so its write-ahead log still holds the removed rows until that reader closes and the next "
+                      "write checkpoints it"), file=sys.stderr)
             emit(rec) if args.json else print(f"removed {info.name!r} ({info.n_templates} template(s))")
         elif action == "export":
             n = gallery.export(args.file)

@@ -241,8 +241,10 @@ class Gallery:
         info = self._add(new_meta, NewIdentity(name, templates, dict(metadata or {}), now(), tuple(forget)), append)
         return Enrollment(info, len(templates), model)
 
-    def enroll_many(self, items: Sequence[tuple[str, Any]], *, model: str) -> int:
-        """Bulk-enroll (name, vectors) pairs of new identities in one transaction; returns how many."""
+    def enroll_many(self, items: Sequence[tuple[str, Any]], *, model: str,
+                    forget: dict[str, Sequence[tuple[str, str]]] | None = None) -> int:
+        """Bulk-enroll (name, vectors) pairs of new identities in one transaction; returns how many.
+        `forget`: per name, what `remove` must also erase elsewhere (see `IdentityInfo.forget`)."""
         meta = self.store.meta()
         if meta is not None:
             self._check_model(model, meta)
@@ -250,7 +252,8 @@ class Gallery:
         for name, vecs in items:
             v = as_vectors(vecs, meta.dim if meta else None)
             meta = meta or self._new_meta(model, v.shape[1], {})
-            batch.append(NewIdentity(check_name(name), [NewTemplate(row) for row in v], {}, ""))
+            batch.append(NewIdentity(check_name(name), [NewTemplate(row) for row in v], {}, "",
+                                     tuple((forget or {}).get(name, ()))))
         if not batch:
             return 0
         self.store.add(meta, batch)

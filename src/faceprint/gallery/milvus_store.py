@@ -14,11 +14,28 @@ Milvus has no multi-collection transactions: a write that fails part-way is undo
 (best effort) by deleting what it had inserted, and a reader may see an identity's
 templates a moment before its identity row. The embedded SQLite store is the one with
 all-or-nothing guarantees under crashes.
+
+What `remove` must also forget elsewhere (`IdentityInfo.forget`: cache digests, cluster
+sheets, index faces) is kept in C_meta, under keys `forget:SEQ:...` (SEQ: the identity's
+order number, so no key holds a name).
+
+Forgetting: a Milvus delete only writes a tombstone (which, in C_ids, holds the name: it is
+the primary key); the deleted rows stay in their segment files until a compaction rewrites
+them. Milvus Lite compacts only when enough segment files pile up (and `compact()` is a
+no-op there), so after a delete this store rewrites each collection into a fresh one (the
+live rows copied, the old collection dropped with its files, the copy renamed back): no
+file of the `.db` folder then holds the removed vectors or name (tests/privacy). A
+crash in between leaves the old collection or the copy, and opening picks the right one.
+On a Milvus server, `remove` asks for a compaction and waits for it (up to a minute);
+the server's garbage collector deletes the old segment files later (docs/privacy.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -32,6 +49,30 @@ from .store import MAX_NAME, GalleryMeta, Hits, IdentityInfo, NewIdentity, Templ
 DEFAULT_COLLECTION = "faceprint"
 MAX_TOPK = 16384  # Milvus's limit on one search
 _DUMMY_DIM = 2  # Milvus wants a vector field in every collection
+_REWRITE = "__rewrite"  # suffix of the copy a Lite collection is rewritten into
+_FORGET_CHUNK = 500  # forget entries per C_meta row (a value holds at most 65,535 characters)
+COMPACT_WAIT_S = 60.0  # how long a server remove waits for its compaction
+
+
+_FIELDS = {"templates": ["id", "identity", "source", "digest", "box", "created", "vector"],
+           "ids": ["name", "metadata", "created", "seq", "n", "mean"],
+           "meta": ["key", "value", "v"]}
+
+
+def _serial(method: Any) -> Any:
+    """Run the method under the store's lock (Lite: no call may overlap a rewrite)."""
+    @functools.wraps(method)
+    def run(self: "MilvusStore", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return run
+
+
+def _forget_rows(seq: int, entries: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """C_meta rows holding an identity's forget entries, keyed by its order number (no name in a key)."""
+    stamp = time.time_ns()
+    return [{"key": f"forget:{int(seq)}:{stamp}:{i:05d}", "value": json.dumps(entries[start:start + _FORGET_CHUNK]),
+             "v": [0.0] * _DUMMY_DIM} for i, start in enumerate(range(0, len(entries), _FORGET_CHUNK))]
 
 
 def _lit(value: str) -> str:
@@ -68,7 +109,15 @@ class MilvusStore:
         self.uri = uri
         self.lite = lite
         self.c_templates, self.c_ids, self.c_meta = collection, f"{collection}_ids", f"{collection}_meta"
+        # Lite: a rewrite (see the module doc) drops and renames collections, so nothing else may
+        # run meanwhile; a server is never rewritten and serves concurrent calls itself.
+        self._lock: Any = threading.RLock() if lite else contextlib.nullcontext()
+        self.purged = True  # whether the last remove's rows are gone from disk (server: compaction done)
+        self.purge_warning = ("Milvus did not finish compacting within a minute: the removed rows stay in its "
+                              "segment files until a compaction (and its garbage collection) drops them")
         names = set(client.list_collections())
+        if lite:
+            names = self._recover(names)
         ours = {self.c_templates, self.c_ids, self.c_meta}
         if self.c_meta in names:
             rows = client.get(self.c_meta, ids=["meta"], output_fields=["value"])
@@ -97,7 +146,8 @@ class MilvusStore:
         return cls(client, collection, uri=uri, lite=lite, create=create)
 
     # -- schema --------------------------------------------------------------------------
-    def _create(self, meta: GalleryMeta) -> None:
+    def _create_collection(self, which: str, name: str, dim: int) -> None:
+        """Create one of the three collections ("templates", "ids" or "meta") under `name`."""
         from pymilvus import DataType
 
         c = self.client
@@ -108,34 +158,43 @@ class MilvusStore:
             params.add_index(field_name=field, index_type=kind, metric_type="IP")
             return params
 
-        s = c.create_schema(auto_id=True, enable_dynamic_field=False)
-        s.add_field("id", DataType.INT64, is_primary=True)
-        s.add_field("identity", DataType.VARCHAR, max_length=4 * MAX_NAME)
-        s.add_field("source", DataType.VARCHAR, max_length=4096)
-        s.add_field("digest", DataType.VARCHAR, max_length=128)
-        s.add_field("box", DataType.VARCHAR, max_length=256)
-        s.add_field("created", DataType.VARCHAR, max_length=64)
-        s.add_field("vector", DataType.FLOAT_VECTOR, dim=meta.dim)
-        c.create_collection(self.c_templates, schema=s, index_params=index("vector"), consistency_level="Strong")
+        if which == "templates":
+            s = c.create_schema(auto_id=True, enable_dynamic_field=False)
+            s.add_field("id", DataType.INT64, is_primary=True)
+            s.add_field("identity", DataType.VARCHAR, max_length=4 * MAX_NAME)
+            s.add_field("source", DataType.VARCHAR, max_length=4096)
+            s.add_field("digest", DataType.VARCHAR, max_length=128)
+            s.add_field("box", DataType.VARCHAR, max_length=256)
+            s.add_field("created", DataType.VARCHAR, max_length=64)
+            s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+            field = "vector"
+        elif which == "ids":
+            s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("name", DataType.VARCHAR, is_primary=True, max_length=4 * MAX_NAME)
+            s.add_field("metadata", DataType.VARCHAR, max_length=65535)
+            s.add_field("created", DataType.VARCHAR, max_length=64)
+            s.add_field("seq", DataType.INT64)
+            s.add_field("n", DataType.INT64)
+            s.add_field("mean", DataType.FLOAT_VECTOR, dim=dim)
+            field = "mean"
+        else:
+            s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
+            s.add_field("value", DataType.VARCHAR, max_length=65535)
+            s.add_field("v", DataType.FLOAT_VECTOR, dim=_DUMMY_DIM)
+            field = "v"
+        c.create_collection(name, schema=s, index_params=index(field), consistency_level="Strong")
 
-        s = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        s.add_field("name", DataType.VARCHAR, is_primary=True, max_length=4 * MAX_NAME)
-        s.add_field("metadata", DataType.VARCHAR, max_length=65535)
-        s.add_field("created", DataType.VARCHAR, max_length=64)
-        s.add_field("seq", DataType.INT64)
-        s.add_field("n", DataType.INT64)
-        s.add_field("mean", DataType.FLOAT_VECTOR, dim=meta.dim)
-        c.create_collection(self.c_ids, schema=s, index_params=index("mean"), consistency_level="Strong")
-
-        s = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
-        s.add_field("value", DataType.VARCHAR, max_length=65535)
-        s.add_field("v", DataType.FLOAT_VECTOR, dim=_DUMMY_DIM)
-        c.create_collection(self.c_meta, schema=s, index_params=index("v"), consistency_level="Strong")
+    def _create(self, meta: GalleryMeta) -> None:
+        c = self.client
+        self._create_collection("templates", self.c_templates, meta.dim)
+        self._create_collection("ids", self.c_ids, meta.dim)
+        self._create_collection("meta", self.c_meta, meta.dim)
         # The meta row goes last: its presence is what marks the collections as a gallery.
         c.upsert(self.c_meta, [{"key": "max_templates", "value": "0", "v": [0.0] * _DUMMY_DIM},
                                {"key": "meta", "value": json.dumps(meta.to_dict()), "v": [0.0] * _DUMMY_DIM}])
 
+    @_serial
     def _meta_value(self, key: str) -> str | None:
         if self.c_meta not in self.client.list_collections():
             return None
@@ -147,6 +206,7 @@ class MilvusStore:
         value = self._meta_value("meta")
         return GalleryMeta.from_dict(json.loads(value)) if value else None
 
+    @_serial
     def add(self, meta: GalleryMeta, identities: Iterable[NewIdentity], *, append: bool = False
             ) -> list[IdentityInfo]:
         items = list(identities)
@@ -170,6 +230,7 @@ class MilvusStore:
                     raise DuplicateError(f"this photo is already enrolled for {ident.name!r} "
                                          f"(as {dup[0]['source']!r})")
         inserted: list[int] = []
+        forget_keys: list[str] = []
         out = []
         try:
             rows = []
@@ -181,7 +242,7 @@ class MilvusStore:
             for start in range(0, len(rows), 5000):
                 res = self.client.insert(self.c_templates, rows[start:start + 5000])
                 inserted += list(res["ids"])
-            id_rows = []
+            id_rows, forget_rows = [], []
             most = 0
             for ident in items:
                 old = existing.get(ident.name)
@@ -198,6 +259,10 @@ class MilvusStore:
                 id_rows.append({"name": ident.name, "metadata": json.dumps(metadata, ensure_ascii=False),
                                 "created": created, "seq": seq, "n": n, "mean": mean.tolist()})
                 out.append(IdentityInfo(ident.name, n, metadata, created))
+                forget_rows += _forget_rows(seq, list(dict.fromkeys(ident.forget)))
+            for start in range(0, len(forget_rows), 5000):
+                self.client.insert(self.c_meta, forget_rows[start:start + 5000])
+                forget_keys += [r["key"] for r in forget_rows[start:start + 5000]]
             for start in range(0, len(id_rows), 5000):
                 self.client.upsert(self.c_ids, id_rows[start:start + 5000])
             if most > int(self._meta_value("max_templates") or 0):
@@ -206,29 +271,107 @@ class MilvusStore:
         except BaseException:
             if inserted:
                 self.client.delete(self.c_templates, ids=inserted)
+            if forget_keys:
+                self.client.delete(self.c_meta, ids=forget_keys)
             raise
         return out
 
+    @_serial
     def _vectors(self, name: str) -> np.ndarray:
         rows = self.client.query(self.c_templates, filter=f"identity == {_lit(name)}",
                                  output_fields=["id", "vector"], limit=MAX_TOPK)
         rows.sort(key=lambda r: r["id"])
         return np.asarray([r["vector"] for r in rows], np.float32)
 
+    @_serial
     def remove(self, name: str) -> IdentityInfo:
         info = self.identity(name)
+        seq = self.client.get(self.c_ids, ids=[name], output_fields=["seq"])[0]["seq"]
+        keys, forget = self._forget_entries(seq)
         # Identity row first: once it is gone the name is free, even if deleting templates fails.
         self.client.delete(self.c_ids, ids=[name])
         # Templates by primary key (not only by filter), then a flush: the deletion is then sealed
-        # into Milvus' segments, and compaction drops the rows for good (docs/privacy.md).
-        rows = self.client.query(self.c_templates, filter=f"identity == {_lit(name)}", output_fields=["id"])
+        # into Milvus' segments; `_purge` then drops the rows from disk (see the module doc).
+        rows = self.client.query(self.c_templates, filter=f"identity == {_lit(name)}", output_fields=["id"],
+                                 limit=MAX_TOPK)
         ids = [r["id"] for r in rows]
         if ids:
             self.client.delete(self.c_templates, ids=ids)
-        for collection in (self.c_ids, self.c_templates):
+        if keys:
+            self.client.delete(self.c_meta, ids=keys)
+        for collection in (self.c_ids, self.c_templates, self.c_meta):
             self.client.flush(collection)
-        return info
+        self.purged = self._purge()
+        return IdentityInfo(info.name, info.n_templates, info.metadata, info.created, info.templates, forget)
 
+    def _forget_entries(self, seq: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """(the C_meta keys, the entries) of what an identity's removal must forget elsewhere."""
+        rows = self.client.query(self.c_meta, filter=f'key like "forget:{int(seq)}:%"', output_fields=["key", "value"],
+                                 limit=MAX_TOPK)
+        rows.sort(key=lambda r: r["key"])
+        entries = [(str(k), str(v)) for r in rows for k, v in json.loads(r["value"])]
+        return [r["key"] for r in rows], tuple(dict.fromkeys(entries))
+
+    def _purge(self) -> bool:
+        """Drop deleted rows from disk: Lite rewrites its collections; a server compacts (waits up to a minute)."""
+        meta = self.meta()
+        dim = meta.dim if meta is not None else _DUMMY_DIM
+        if self.lite:
+            for which, name in (("templates", self.c_templates), ("ids", self.c_ids), ("meta", self.c_meta)):
+                self._rewrite(which, name, dim)
+            return True
+        jobs = [self.client.compact(c) for c in (self.c_ids, self.c_templates, self.c_meta)]
+        deadline = time.monotonic() + COMPACT_WAIT_S
+        while time.monotonic() < deadline:
+            if all(str(self.client.get_compaction_state(j)).endswith("Completed") for j in jobs):
+                return True
+            time.sleep(0.5)
+        return False
+
+    def _rewrite(self, which: str, name: str, dim: int) -> None:
+        """Copy a collection's live rows into a fresh one, drop the old (its segments and delete
+        log go with its folder), and give the copy the old name (Lite; see the module doc)."""
+        c = self.client
+        tmp = name + _REWRITE
+        if tmp in c.list_collections():
+            c.drop_collection(tmp)
+        self._create_collection(which, tmp, dim)
+        c.load_collection(name)  # a collection Lite reopened may not be loaded yet
+        fields = _FIELDS[which]
+        it = c.query_iterator(name, batch_size=1000, filter="", output_fields=fields)
+        while True:
+            batch = it.next()
+            if not batch:
+                it.close()
+                break
+            if which == "templates":  # auto ids: new ones, in the old order (ids only order templates)
+                batch = sorted(batch, key=lambda r: r["id"])
+            c.insert(tmp, [{k: r[k] for k in fields if k != "id"} for r in batch])
+        c.flush(tmp)
+        c.drop_collection(name)
+        c.rename_collection(tmp, name)
+        c.load_collection(name)  # a renamed collection comes back released
+
+    def _recover(self, names: set[str]) -> set[str]:
+        """Finish a rewrite a crash interrupted: the copy replaces a dropped collection; an
+        unfinished copy is dropped and the rewrite done again (the old collection is whole)."""
+        again = []
+        for which, name in (("templates", self.c_templates), ("ids", self.c_ids), ("meta", self.c_meta)):
+            if name + _REWRITE not in names:
+                continue
+            if name in names:
+                self.client.drop_collection(name + _REWRITE)
+                again.append((which, name))
+            else:
+                self.client.rename_collection(name + _REWRITE, name)
+                self.client.load_collection(name)
+        if again:
+            meta = self.meta()
+            for which, name in again:
+                self._rewrite(which, name, meta.dim if meta is not None else _DUMMY_DIM)
+        return set(self.client.list_collections())
+
+    @_serial
     def _all_ids(self) -> list[dict[str, Any]]:
         if self.meta() is None:
             return []
@@ -247,6 +390,7 @@ class MilvusStore:
     def identities(self) -> list[IdentityInfo]:
         return [IdentityInfo(r["name"], int(r["n"]), json.loads(r["metadata"]), r["created"]) for r in self._all_ids()]
 
+    @_serial
     def identity(self, name: str) -> IdentityInfo:
         rows = self.client.get(self.c_ids, ids=[name], output_fields=["metadata", "created"]) \
             if self.meta() is not None else []
@@ -263,6 +407,7 @@ class MilvusStore:
         for r in self._all_ids():
             yield self.identity(r["name"]), self._vectors(r["name"])
 
+    @_serial
     def search(self, probes: np.ndarray, k: int, rule: str) -> Hits:
         if self.meta() is None:
             return [[] for _ in range(len(probes))]
@@ -286,6 +431,7 @@ class MilvusStore:
             out.append(list(seen.items()))
         return out
 
+    @_serial
     def count(self) -> tuple[int, int]:
         if self.meta() is None:
             return 0, 0
@@ -293,6 +439,7 @@ class MilvusStore:
         n_t = self.client.query(self.c_templates, filter="", output_fields=["count(*)"])[0]["count(*)"]
         return int(n_ids), int(n_t)
 
+    @_serial
     def drop(self) -> None:
         """Delete the gallery's collections (tests and tools; not offered by the CLI)."""
         for c in (self.c_meta, self.c_ids, self.c_templates):

@@ -84,7 +84,12 @@ def cmd_cluster_from(args: argparse.Namespace) -> int:
     summary["errors_in_index"] = faces.errors
     summary["graph"] = "cluster" if graph is None else f"chunked ({args.engine}), {graph.n_edges} edges"
     if args.enroll:
-        summary["enrolled"] = enroll_named(args.enroll, root, table, labels, names, faces.model_id)
+        from ..gallery.commands import _Audit
+
+        with _Audit(args, "faceprint cluster --from --enroll", args.enroll) as audit:
+            summary["enrolled"] = enroll_named(args.enroll, root, table, labels, names, faces.model_id,
+                                               out=out.resolve(), index_dir=Path(args.from_dir).resolve(),
+                                               key_file=args.key_file, audit=audit)
     if args.json:
         _emit(summary)
     else:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..cli.options import add_fmr, int_at_least
-from ..errors import InputError
+from ..errors import FaceprintError, InputError
 
 _count = int_at_least(1, "a count")
 
@@ -70,8 +70,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def enroll_from(args: argparse.Namespace, open_gallery: Any) -> int:
-    """`faceprint enroll --from DIR --labels CSV` (called by the gallery's `enroll`)."""
+def enroll_from(args: argparse.Namespace, open_gallery: Any, audit: Any = None) -> int:
+    """`faceprint enroll --from DIR --labels CSV` (called by the gallery's `enroll`); `audit(action,
+    identity, outcome, **extra)` records each identity enrolled (`--audit-log`)."""
     from ..cli.output import emit as _emit
     from .enroll import enroll_from_index, read_labels
     from .read import load_faces
@@ -82,8 +83,16 @@ def enroll_from(args: argparse.Namespace, open_gallery: Any) -> int:
         raise InputError("enroll --from takes no NAME or IMAGE: the names come from --labels")
     faces = load_faces(args.from_dir)
     labels = read_labels(args.labels)
-    with open_gallery(args, create=True) as gallery:
-        result = enroll_from_index(gallery, faces, labels, append=args.append)
+    try:
+        with open_gallery(args, create=True) as gallery:
+            result = enroll_from_index(gallery, faces, labels, append=args.append, index_dir=args.from_dir)
+    except FaceprintError as e:
+        if audit is not None:
+            audit("enroll", None, e.code)
+        raise
+    if audit is not None:
+        for name, n in result.added.items():
+            audit("enroll", name, templates=n)
     rec = {"gallery": args.gallery, "from": args.from_dir, "model": faces.model_id, **result.to_dict()}
     if args.json:
         _emit(rec)

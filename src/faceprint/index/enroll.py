@@ -28,6 +28,7 @@ class BulkEnrollment:
     appended: int = 0
     kept: list[str] = field(default_factory=list)  # already enrolled, left unchanged (no --append)
     unmatched: int = 0  # labelled images with no face in the index (not indexed, no face, or an error)
+    added: dict[str, int] = field(default_factory=dict)  # name -> templates stored (new or appended)
 
     def to_dict(self) -> dict[str, Any]:
         return {"identities": self.identities, "templates": self.templates, "appended": self.appended,
@@ -56,7 +57,10 @@ def read_labels(path: str) -> list[tuple[str, str]]:
 
 
 def enroll_from_index(gallery: Any, faces: IndexedFaces, labels: list[tuple[str, str]], *,
-                      append: bool = False) -> BulkEnrollment:
+                      append: bool = False, index_dir: str | os.PathLike[str] | None = None) -> BulkEnrollment:
+    """Enroll the labelled faces. Each identity records what `gallery remove` must also forget:
+    its photos' content digests (the embedding caches' keys) and, with `index_dir`, its faces'
+    rows in that index (privacy/forget.py)."""
     largest = {path_key(str(p)): k for k, (p, f) in enumerate(zip(faces.paths, faces.face_index)) if f == 0}
     by_name: dict[str, list[int]] = {}
     result = BulkEnrollment()
@@ -67,9 +71,11 @@ def enroll_from_index(gallery: Any, faces: IndexedFaces, labels: list[tuple[str,
         else:
             by_name.setdefault(name, []).append(k)
     present = {i.name for i in gallery.identities()}
+    forget = {n: _forget_entries(faces, rows, index_dir) for n, rows in by_name.items()}
     new = [(n, faces.embeddings[rows]) for n, rows in by_name.items() if n not in present]
-    result.identities = gallery.enroll_many(new, model=faces.model_id) if new else 0
+    result.identities = gallery.enroll_many(new, model=faces.model_id, forget=forget) if new else 0
     result.templates = int(sum(len(v) for _, v in new))
+    result.added = {n: len(v) for n, v in new}
     for name, rows in by_name.items():
         if name not in present:
             continue
@@ -77,8 +83,22 @@ def enroll_from_index(gallery: Any, faces: IndexedFaces, labels: list[tuple[str,
             result.kept.append(name)
             continue
         gallery.enroll_vectors(name, faces.embeddings[rows], model=faces.model_id, append=True,
-                               sources=[f"{faces.paths[k]}#{faces.face_index[k]}" for k in rows])
+                               sources=[f"{faces.paths[k]}#{faces.face_index[k]}" for k in rows],
+                               forget=forget[name])
         result.appended += len(rows)
+        result.added[name] = len(rows)
     return result
+
+
+def _forget_entries(faces: IndexedFaces, rows: list[int], index_dir: str | os.PathLike[str] | None
+                    ) -> list[tuple[str, str]]:
+    from ..privacy.forget import index_face
+
+    hashes = list(dict.fromkeys(str(faces.content_hash[k]) for k in rows))  # two paths, one content: once
+    out = [("cache", h) for h in hashes]
+    if index_dir is not None:
+        out += [("index", os.path.abspath(index_dir))]
+        out += list(dict.fromkeys(index_face(str(faces.content_hash[k]), int(faces.face_index[k])) for k in rows))
+    return out
 
 

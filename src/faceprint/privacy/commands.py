@@ -33,6 +33,10 @@ def register(sub: Any) -> None:
                    "default gaussian")
     p.add_argument("--keep", metavar="GALLERY", help="leave uncovered the people enrolled in this gallery "
                    "(named at its calibrated threshold); everyone else is covered")
+    p.add_argument("--key-file", metavar="PATH", help="with --keep: the gallery's encryption key (base64, 32 bytes; "
+                   "default $FACEPRINT_GALLERY_KEY), never in the gallery's own folder")
+    p.add_argument("--audit-log", metavar="PATH", help="with --keep: append who searched the gallery and whom it "
+                   "named (kept) to PATH, one line per input (JSON Lines, 0600; docs/privacy.md)")
     p.add_argument("--fmr", type=float_in(0, 1, "a false-match rate"), default=1e-3,
                    help="with --keep: the false-match rate of the threshold that names a kept person (default 1e-3)")
     p.add_argument("--margin", type=float_in(-0.001, 2, "--margin"), default=0.25,
@@ -81,17 +85,19 @@ def cmd_blur(args: argparse.Namespace) -> int:
     from .photo import Blurrer
 
     out_dir = output_dir(args.out, "--out")  # a bad folder fails before any model work
-    keep = None
+    keep = audit = None
     if args.keep:
         from ..gallery import open_gallery
+        from ..gallery.commands import _Audit
         from .keep import KeepRule
 
-        gallery = open_gallery(args.keep)
+        gallery = open_gallery(args.keep, key_file=args.key_file)
         try:
             keep = KeepRule(gallery, args.fmr)
         except BaseException:
             gallery.close()
             raise
+        audit = _Audit(args, "faceprint blur --keep", args.keep)  # --keep searches the gallery
     quiet_ffmpeg()
     blurrer = Blurrer(args.method, margin=args.margin, score=args.score, keep=keep)
     batch = Batch(args)
@@ -105,15 +111,23 @@ def cmd_blur(args: argparse.Namespace) -> int:
                 if os.path.exists(path) and target.exists() and os.path.samefile(path, target):
                     raise InputError(f"{path!r}: --out would overwrite the input itself; choose another folder")
                 rec = _photo(blurrer, path, target) if what == "photo" else _video(blurrer, path, target, args)
-            except (GalleryError, ModelMismatchError):
+            except (GalleryError, ModelMismatchError) as e:
+                if audit is not None:
+                    audit("search", outcome=e.code)
                 raise  # about the --keep gallery, not this input: stop
             except FaceprintError as e:
+                if audit is not None:
+                    audit("search", outcome=e.code)
                 partial = getattr(e, "blur_result", None)
                 if partial is not None:
                     base["out"] = str(target)  # the frames before the failure were covered and written
                 batch.fail(base, e)
                 continue
             rec = {"file": path, "out": str(target), "kind": what, "method": args.method, **rec}
+            if audit is not None:
+                named = rec.get("kept_identities") if what == "video" else [
+                    f["identity"] for f in rec.get("faces", []) if f.get("identity")]
+                audit("search", identities=sorted(set(named or [])), kept=rec["kept"])
             if args.json:
                 emit(rec)
             else:
@@ -125,6 +139,8 @@ def cmd_blur(args: argparse.Namespace) -> int:
                           f"{rec['frames_with_cover']} of {rec['frames']} frames with a cover")
     finally:
         blurrer.close()
+        if audit is not None:
+            audit.close()
     return batch.code
 
 

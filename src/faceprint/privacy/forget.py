@@ -9,6 +9,10 @@ A gallery records, at enrollment, what it would otherwise leave behind (`forget`
   a `digest` column, with `secure_delete` on and a TRUNCATE checkpoint (as the gallery does);
 - scrubs each cluster folder: the person's rows of `named.npz`, `clusters.json`/`.csv` and
   `corrections.json`, their thumbnails, and their section of `index.html`.
+- rewrites the shards of each index folder (`faceprint index`) the person was enrolled from
+  (`enroll --from`, `cluster --from ... --enroll`): the rows of the enrolled faces ("index_face"
+  entries: face number and content digest) go, atomically per shard; a photo left with no
+  face keeps one empty row, so a rerun of the index does not recompute it.
 A photo enrolled from bytes or an array (the service) has no file digest, and nothing keyed
 by it is in a cache unless the same file was processed from disk.
 """
@@ -28,12 +32,65 @@ def forget(entries: Iterable[tuple[str, str]], name: str, *, cache_dir: str | os
            ) -> dict[str, int]:
     entries = list(entries)
     digests = sorted({v for k, v in entries if k == "cache"})
-    done = {"cache_rows": forget_cached(digests, cache_dir), "sheets": 0}
+    faces = {index_face_of(v) for k, v in entries if k == "index_face"}
+    done = {"cache_rows": forget_cached(digests, cache_dir), "sheets": 0, "index_faces": 0}
     for kind, folder in entries:
         if kind == "sheet" and Path(folder, "clusters.json").is_file():
             scrub_sheet(Path(folder), name, set(digests))
             done["sheets"] += 1
+        elif kind == "index" and faces:
+            done["index_faces"] += forget_indexed(Path(folder), faces)
     return done
+
+
+def index_face(content_hash: str, face: int) -> tuple[str, str]:
+    """The forget entry of one face of an index (its photo's content digest and face number)."""
+    return ("index_face", f"{int(face)}:{content_hash}")
+
+
+def index_face_of(value: str) -> tuple[str, int]:
+    face, _, digest = value.partition(":")
+    return digest, int(face)
+
+
+def forget_indexed(out: Path, faces: set[tuple[str, int]]) -> int:
+    """Drop these (content digest, face number) rows from every shard of an index folder; returns how many.
+
+    Each touched shard is rewritten to a temporary file and renamed over the old one (as the
+    indexer writes them), so a reader sees the old shard or the new one, never half of one.
+    """
+    import pyarrow.parquet as pq
+
+    from ..index.schema import empty_row, to_table
+    from ..index.shards import PLAN_FILE, shard_files, write_shard
+
+    if not (out / PLAN_FILE).is_file():
+        return 0  # the folder was moved or deleted: nothing of it is left here to forget
+    digests = {d for d, _ in faces}
+    removed = 0
+    for name in shard_files(out):
+        hashes = pq.read_table(out / name, columns=["content_hash"]).column(0).to_pylist()
+        if digests.isdisjoint(hashes):
+            continue
+        rows = pq.read_table(out / name).to_pylist()
+        kept: list[dict] = []
+        left: dict[str, int] = {}  # rows each photo keeps
+        for r in rows:
+            left.setdefault(r["path"], 0)
+            if (r["content_hash"], r["face_index"]) in faces:
+                removed += 1
+                continue
+            left[r["path"]] += 1
+            kept.append(r)
+        if len(kept) == len(rows):
+            continue
+        # A photo whose only face went keeps an empty row: indexed, no face (the schema's rule).
+        for r in rows:
+            if left[r["path"]] == 0:
+                kept.append(empty_row(r["path"], r["content_hash"], r["model_id"]))
+                left[r["path"]] = 1
+        write_shard(out, name, to_table(kept))
+    return removed
 
 
 def forget_cached(digests: list[str], cache_dir: str | os.PathLike[str] | None = None) -> int:

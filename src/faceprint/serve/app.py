@@ -61,6 +61,12 @@ class Service:
 
     def open(self) -> "Service":
         """Load the models and open the gallery (once; again is a no-op)."""
+        key = None
+        if self.gallery is None:
+            from ..privacy.encryption import gallery_key
+
+            # Read first: a missing or bad key file is one clear line before any model loads.
+            key = gallery_key(self.config.key_file, gallery=self.config.gallery_uri())
         if self.analyzer is None:
             from ..pipeline import Analyzer
 
@@ -73,7 +79,7 @@ class Service:
                 from ..gallery.sqlite_store import private_folder
 
                 private_folder(Path(uri).parent)  # 0700: it holds biometric templates
-            self.gallery = open_gallery(uri, self.analyzer, create=True, index=self.config.index)
+            self.gallery = open_gallery(uri, self.analyzer, create=True, index=self.config.index, key=key)
         return self
 
     def close(self) -> None:

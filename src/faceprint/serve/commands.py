@@ -25,8 +25,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     max_faces=args.max_faces, timeout_s=args.timeout, max_concurrent=args.concurrency)
     connections = ConnectionLimits(header_timeout_s=args.header_timeout, body_timeout_s=args.body_timeout,
                                    keep_alive_s=args.keep_alive, max_connections=args.max_connections)
-    config = ServeConfig(model=args.model, gallery=args.gallery, keys=args.keys, auth=not args.no_auth,
-                         host=args.host, index=args.index, limits=limits, connections=connections,
+    config = ServeConfig(model=args.model, gallery=args.gallery, keys=args.keys, key_file=args.key_file,
+                         auth=not args.no_auth, host=args.host, index=args.index, limits=limits, connections=connections,
                          allowed_hosts=tuple(args.allowed_host))
     # One Service (key store, models, gallery) for the whole run. It opens here, before the
     # server starts, so a bad model name or a gallery made by another model is one clear
@@ -93,6 +93,8 @@ def register(subparsers: Any) -> None:
                    "i.e. ~/.local/share/faceprint/gallery.db)")
     p.add_argument("--keys", default=None, help="API key file (default: $FACEPRINT_KEYS or "
                    "~/.local/share/faceprint/keys.json)")
+    p.add_argument("--key-file", metavar="PATH", help="the gallery's encryption key (base64, 32 bytes; default "
+                   "$FACEPRINT_GALLERY_KEY), never in the gallery's own folder; see docs/privacy.md")
     p.add_argument("--index", choices=("auto", "exact", "pq", "hnsw"), default="auto",
                    help="gallery search: exact (auto), or pq for galleries of a million or more (built at start)")
     p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",

@@ -82,6 +82,7 @@ class ServeConfig:
     model: str | None = None  # pipeline name; None = the default pipeline
     gallery: str | None = None  # path or URI; None = default_gallery()
     keys: str | None = None  # key file; None = default_keys()
+    key_file: str | None = None  # the gallery's encryption key; None = $FACEPRINT_GALLERY_KEY (or none)
     auth: bool = True  # False (`--no-auth`) is refused unless the host is loopback
     host: str = "127.0.0.1"
     index: str = "auto"  # the gallery's search: auto/exact, or "pq" for large galleries

@@ -25,6 +25,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="video file, camera index (0, 1...) or rtsp/http(s) URL")
     p.add_argument("--gallery", metavar="G", help="gallery to name tracks from (path or URI); without it "
                    "every track is unknown and strangers are still told apart")
+    p.add_argument("--key-file", metavar="PATH", help="with --gallery: its encryption key (base64, 32 bytes; "
+                   "default $FACEPRINT_GALLERY_KEY), never in the gallery's own folder")
+    p.add_argument("--audit-log", metavar="PATH", help="with --gallery: append who searched it and whom it named "
+                   "to PATH (JSON Lines, 0600; docs/privacy.md)")
     p.add_argument("--out", metavar="ANNOTATED.mp4", help="write the video with boxes, track ids and names")
     p.add_argument("--sheet", metavar="DIR", help="write an HTML contact sheet of the tracks into DIR")
     add_model(p, default_note="default: the gallery's, else the default pipeline")
@@ -71,11 +75,14 @@ def cmd_video(args: argparse.Namespace) -> int:
     from .writer import AnnotatedWriter
 
     quiet_ffmpeg()
-    gallery = None
+    gallery = audit = None
     if args.gallery:
         from ..gallery import open_gallery
+        from ..gallery.commands import _Audit
 
-        gallery = open_gallery(args.gallery, Analyzer.from_name(args.model) if args.model else None)
+        gallery = open_gallery(args.gallery, Analyzer.from_name(args.model) if args.model else None,
+                               key_file=args.key_file)
+        audit = _Audit(args, "faceprint video", args.gallery)
     try:
         analyzer = gallery.analyzer() if gallery is not None else Analyzer.from_name(args.model)
         source = open_video(int(args.input) if kind_of(args.input) == "camera" else args.input,
@@ -111,6 +118,9 @@ def cmd_video(args: argparse.Namespace) -> int:
                 writer.close()
             source.close()
         summary = run.summary
+        if audit is not None:  # one search of the gallery per video: who it named
+            audit("search", outcome="ok" if error is None else error.code,
+                  identities=summary.to_dict()["identities"], tracks=len(summary.tracks))
         if args.sheet:
             from .sheet import write_sheet
 
@@ -121,6 +131,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     finally:
         if gallery is not None:
             gallery.close()
+        if audit is not None:
+            audit.close()
     return 0
 
 
