@@ -38,6 +38,9 @@ def add_parser(sub) -> None:
     p.add_argument("--quality", action="store_true", help="also fusion with face quality (one detection pass)")
     p.add_argument("--alignment", action="store_true",
                    help="with --quality: also SFace on 68-point-refined landmarks (one SFace pass, cached)")
+    p.add_argument("--crops", action="store_true",
+                   help="with --quality: SFace on shifted/scaled templates instead of its mirror, and the "
+                        "one-embedding quality angle (one pass of SFace x 11 crops + dlib, cached)")
     p.add_argument("--top-k", default="50,200,all", help="AS-norm cohort sizes to try (comma-separated; all = whole cohort)")
     p.add_argument("--failures", default=None, help="folder for the failure picture (outside the repository)")
     p.add_argument("--workers", type=int, default=1)
@@ -143,6 +146,116 @@ def _refined_sface(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, 
     if pending:
         cache.put_many(REFINED_KEY, pending)
     return out[:, :128], out[:, 128:]
+
+
+CROPS_KEY = "acc-crops-v1:central:yunet"  # raw (unnormalised) SFace on template variants + dlib plain
+# SFace template variants: (name, scale about the crop centre, shift in pixels (x, y)). Scale > 1
+# zooms in (the face fills more of the 112x112 crop); a shift moves the face in the crop.
+CROP_VARIANTS = (("plain", 1.0, (0, 0)), ("scale 0.95", 0.95, (0, 0)), ("scale 1.05", 1.05, (0, 0)),
+                 ("scale 0.90", 0.90, (0, 0)), ("scale 1.10", 1.10, (0, 0)), ("shift x+2", 1.0, (2, 0)),
+                 ("shift x-2", 1.0, (-2, 0)), ("shift y+2", 1.0, (0, 2)), ("shift y-2", 1.0, (0, -2)),
+                 ("shift y+4", 1.0, (0, 4)), ("shift y-4", 1.0, (0, -4)))
+
+
+def variant_template(scale: float, shift: tuple[float, float]) -> np.ndarray:
+    """The ArcFace 112x112 template scaled about the crop centre and shifted (pixels)."""
+    from ..align import ARCFACE_112
+
+    return (ARCFACE_112 - 56.0) * scale + 56.0 + np.asarray(shift, np.float64)
+
+
+def _crop_variants(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw SFace outputs (N, len(CROP_VARIANTS), 128) of the central YuNet face aligned on each
+    template variant, and raw dlib ResNet outputs (N, 128) of its plain chip (their norms are a
+    per-image quality signal that the cached unit components have lost); cached per image."""
+    from ..align import align_face
+    from ..cache import Cache, default_cache_dir, file_digest
+    from ..image import load_image
+    from ..types import Faces
+
+    v = len(CROP_VARIANTS)
+    cache = Cache(default_cache_dir() / "quality.sqlite")
+    digests = [file_digest(p) for p in images]
+    known = cache.get_many(CROPS_KEY, digests)
+    out = np.full((len(images), v + 1, 128), np.nan, np.float32)
+    sface = dlib = None
+    pending = []
+    templates = [variant_template(s, d) for _, s, d in CROP_VARIANTS]
+    for i, (path, digest) in enumerate(zip(images, digests)):
+        got = known.get(digest)
+        if isinstance(got, bytes):
+            out[i] = np.frombuffer(got, np.float32).reshape(v + 1, 128)
+            continue
+        if np.isnan(quality[i, 0]):
+            continue
+        if sface is None:
+            from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
+            from ..embedders.sface import SFaceEmbedder
+
+            sface, dlib = SFaceEmbedder(), DlibResNetOnnxEmbedder()
+            if sface._ov is None:
+                raise RuntimeError("--crops needs OpenVINO (raw SFace outputs)")
+        image = load_image(path)
+        lm = quality[i, 4:14].reshape(5, 2)
+        crops = np.stack([align_face(image, lm, t, (112, 112)) for t in templates])
+        out[i, :v] = sface._ov(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32))
+        face = Faces(quality[i, None, :4], lm[None], quality[i, None, 14], image.shape[:2])
+        out[i, v] = dlib._net(np.stack([np.asarray(c, np.float32) for c in dlib.crop(image, face)]))[0]
+        pending.append((digest, out[i].tobytes()))
+        if len(pending) >= 500:
+            cache.put_many(CROPS_KEY, pending)
+            pending = []
+            print(f"  crops: {i + 1} of {len(images)}", file=sys.stderr, flush=True)
+    if pending:
+        cache.put_many(CROPS_KEY, pending)
+    return out[:, :v], out[:, v]
+
+
+def _crop_routes(images, quality, comps, vec, ia, ib, same, fold, report) -> None:
+    """Routes 2 and 3 of issue 21 (docs/accuracy.md): SFace's second crop spent on a shifted or
+    scaled template instead of the mirror, and quality-weighted fusion as one embedding."""
+    from ..embedders.base import l2_normalise, merge_flipped
+    from ..evaluate.fold_fit import (held_out, held_out_selected, per_evaluation, same_for_every_evaluation,
+                                     z_fusion_apply, z_fusion_fit)
+    from ..evaluate.quality_angle import angle_apply, angle_fit
+
+    def cos(v: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", v[ia], v[ib])
+
+    raw_sface, raw_dlib = _crop_variants(images, quality)
+    plain = l2_normalise(raw_sface[:, 0])
+    d = cos(vec["dlib-resnet"])
+    pairs = {"same": same, "mirror": cos(vec["sface"]), "plain": cos(plain)}
+    for j, (name, _, _) in enumerate(CROP_VARIANTS[1:], 1):
+        pairs[name] = cos(merge_flipped(plain, raw_sface[:, j]))
+
+    def zf(col: str):
+        return (lambda tr: z_fusion_fit({"scores": np.c_[tr[col], tr["dlib"]], "same": tr["same"]}),
+                lambda w, te: np.c_[te[col], te["dlib"]] @ w / w.sum())
+
+    pairs["dlib"] = d
+    for name in ["plain", *[n for n, _, _ in CROP_VARIANTS[1:]]]:
+        label = "SFace plain crop only" if name == "plain" else f"SFace plain + {name} averaged (no mirror)"
+        fit, apply = zf(name)
+        report(f"z-fusion: {label}; dlib mirrored", same_for_every_evaluation(held_out(pairs, fold, fit, apply), fold))
+    names = ["mirror", "plain", *[n for n, _, _ in CROP_VARIANTS[1:]]]
+    nested, chosen = held_out_selected(pairs, fold, {n: zf(n) for n in names})
+    report("z-fusion, SFace's second crop chosen per fold by inner CV", same_for_every_evaluation(nested, fold))
+    print(f"    (chosen per fold: {', '.join(chosen)})", file=sys.stderr)
+
+    # Route 3, scored per evaluation: the angle changes the score's scale, so each evaluation's
+    # threshold is fitted on scores made by its own parameters (z-fusion alike, for a fair row).
+    fit, apply = zf("mirror")
+    report("z-fusion (accurate), per evaluation", per_evaluation(pairs, fold, fit, apply))
+    sface_flip = np.einsum("ij,ij->i", comps["yunet>sface"], comps["yunet>sface:mirror"])
+    dlib_flip = np.einsum("ij,ij->i", comps["yunet>dlib-resnet"], comps["yunet>dlib-resnet:mirror"])
+    per_image = {"detector score": quality[:, 14], "log face size": np.log(quality[:, 15]),
+                 "|yaw|": np.abs(quality[:, 16]), "SFace output norm": np.linalg.norm(raw_sface[:, 0], axis=1),
+                 "dlib output norm": np.linalg.norm(raw_dlib, axis=1), "SFace mirror agreement": sface_flip,
+                 "dlib mirror agreement": dlib_flip}
+    for name, qi in per_image.items():
+        data = {"ss": pairs["mirror"], "sd": d, "qa": qi[ia], "qb": qi[ib], "same": same}
+        report(f"one embedding, angle by {name}, per evaluation", per_evaluation(data, fold, angle_fit, angle_apply))
 
 
 def _logistic_route(features: np.ndarray, same: np.ndarray, fold: np.ndarray, l2: float) -> np.ndarray:
@@ -262,6 +375,8 @@ def routes(lfw: Path, args: argparse.Namespace) -> dict:
             report("z-fusion: SFace (4 crops averaged: 2 alignments x mirror) + dlib",
                    same_for_every_evaluation(held_out({"scores": np.c_[cos(four), raw[:, 1]], "same": same}, fold,
                                                       z_fusion_fit, z_fusion_apply), fold))
+        if args.crops:
+            _crop_routes(images, quality, comps, vec, ia, ib, same, fold, report)
         nested, chosen = _nested_quality_route(raw, pair, same, fold)
         report("logistic + quality, chosen per fold by inner CV on its 9 training folds",
                same_for_every_evaluation(nested, fold))
