@@ -41,6 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--crops", action="store_true",
                    help="with --quality: SFace on shifted/scaled templates instead of its mirror, and the "
                         "one-embedding quality angle (one pass of SFace x 11 crops + dlib, cached)")
+    p.add_argument("--view1", action="store_true",
+                   help="only the View 1 test pairs: the one-embedding routes fitted on the View 2 pairs of other people")
     p.add_argument("--top-k", default="50,200,all", help="AS-norm cohort sizes to try (comma-separated; all = whole cohort)")
     p.add_argument("--failures", default=None, help="folder for the failure picture (outside the repository)")
     p.add_argument("--workers", type=int, default=1)
@@ -258,6 +260,73 @@ def _crop_routes(images, quality, comps, vec, ia, ib, same, fold, report) -> Non
         report(f"one embedding, angle by {name}, per evaluation", per_evaluation(data, fold, angle_fit, angle_apply))
 
 
+def view1(lfw: Path, args: argparse.Namespace) -> dict:
+    """The one-embedding routes on the View 1 test pairs (`pairs_devtest.csv`, 1,000 pairs):
+    every parameter and the threshold fitted on the View 2 pairs that hold no person of them
+    (the data lacks part of the View 1 training images), accuracy on the 1,000."""
+    from ..cache import Cache
+    from ..embedders.base import l2_normalise, merge_flipped
+    from ..evaluate.components import extract
+    from ..evaluate.fold_fit import z_fusion_fit
+    from ..evaluate.quality_angle import angle_apply, angle_fit
+    from ..evaluate.verification import _fit_threshold
+    from ..models.catalog import PIPELINES
+
+    from .verification import read_pairs
+
+    test: tuple[list[str], list[str], list[bool]] = ([], [], [])
+    with open(lfw / "pairs_devtest.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            for k, v in enumerate((str(lfw / row["path_a"]), str(lfw / row["path_b"]), row["same"] == "1")):
+                test[k].append(v)
+    people = {Path(p).parent.name for p in test[0] + test[1]}
+    a, b, same, _ = read_pairs(lfw)
+    keep = [k for k in range(len(a)) if Path(a[k]).parent.name not in people and Path(b[k]).parent.name not in people]
+    train = ([a[k] for k in keep], [b[k] for k in keep], same[keep])
+    test = (test[0], test[1], np.array(test[2], bool))
+    images = sorted(set(train[0]) | set(train[1]) | set(test[0]) | set(test[1]))
+    index = {p: i for i, p in enumerate(images)}
+    card = PIPELINES["accurate"]
+    comps = extract(images, [card], workers=args.workers, cache=Cache(), face_rule="central")
+    quality = _quality(images)
+    raw_sface, _ = _crop_variants(images, quality)
+    sface = merge_flipped(comps["yunet>sface"], comps["yunet>sface:mirror"])
+    dlib = merge_flipped(comps["yunet>dlib-resnet"], comps["yunet>dlib-resnet:mirror"])
+    per_image = {"SFace output norm": np.linalg.norm(raw_sface[:, 0], axis=1), "detector score": quality[:, 14],
+                 "SFace mirror agreement": np.einsum("ij,ij->i", comps["yunet>sface"], comps["yunet>sface:mirror"])}
+
+    def columns(split) -> dict[str, np.ndarray]:
+        ia, ib = np.array([index[p] for p in split[0]]), np.array([index[p] for p in split[1]])
+        cols = {"same": split[2], "ss": np.einsum("ij,ij->i", sface[ia], sface[ib]),
+                "sd": np.einsum("ij,ij->i", dlib[ia], dlib[ib]),
+                "plain": np.einsum("ij,ij->i", *(l2_normalise(raw_sface[:, 0])[i] for i in (ia, ib)))}
+        for name, q in per_image.items():
+            cols[f"{name} a"], cols[f"{name} b"] = q[ia], q[ib]
+        return cols
+
+    tr, te = columns(train), columns(test)
+    print(f"  {'route (View 1 test pairs, labelled face)':58} accuracy   (fitted on {len(tr['same'])} View 2 pairs "
+          f"of other people)", file=sys.stderr)
+    table: dict[str, float] = {}
+
+    def report(name: str, s_train: np.ndarray, s_test: np.ndarray) -> None:
+        s_train, s_test = (np.where(np.isnan(s), -np.inf, s) for s in (s_train, s_test))
+        t = _fit_threshold(s_train, tr["same"])
+        table[name] = float(np.mean((s_test >= t) == te["same"]))
+        print(f"  {name:58} {100 * table[name]:6.2f}  ({int(round((1 - table[name]) * len(s_test)))} of "
+              f"{len(s_test)} wrong)", file=sys.stderr, flush=True)
+
+    for label, col in (("accurate (z-fusion)", "ss"), ("z-fusion: SFace plain crop only; dlib mirrored", "plain")):
+        w = z_fusion_fit({"scores": np.c_[tr[col], tr["sd"]], "same": tr["same"]})
+        report(label, np.c_[tr[col], tr["sd"]] @ w / w.sum(), np.c_[te[col], te["sd"]] @ w / w.sum())
+    for name in per_image:
+        def pairs(d):
+            return {"ss": d["ss"], "sd": d["sd"], "qa": d[f"{name} a"], "qb": d[f"{name} b"], "same": d["same"]}
+        params = angle_fit(pairs(tr))
+        report(f"one embedding, angle by {name}", angle_apply(params, pairs(tr)), angle_apply(params, pairs(te)))
+    return {"view1_test_pairs": int(len(te["same"])), "routes": table}
+
+
 def _logistic_route(features: np.ndarray, same: np.ndarray, fold: np.ndarray, l2: float) -> np.ndarray:
     from ..evaluate.fold_fit import held_out
     from ..evaluate.logistic import fit_logistic
@@ -440,6 +509,11 @@ def run(args: argparse.Namespace) -> int:
     if not (lfw / "pairs.csv").is_file():
         print(f"no LFW data at {lfw} (set --data or FACEPRINT_DATA)", file=sys.stderr)
         return 2
+    if args.view1:
+        out = view1(lfw, args)
+        if args.json:
+            print(json.dumps(out, indent=2))
+        return 0
     print(f"  {'route (LFW View 2, labelled face, fitted on 9 folds)':58} {'all pairs':>14}   {'no errata':>14}",
           file=sys.stderr)
     out = routes(lfw, args)
