@@ -213,6 +213,140 @@ def _crop_variants(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, 
     return out[:, :v], out[:, v]
 
 
+EXTRA_KEY = "acc-crops-extra-v1:central:yunet"  # SFace on point subsets, dlib chip variants (raw)
+# SFace aligned on a subset of the same five YuNet points (the nose moves most with the head's turn).
+POINT_SUBSETS = (("no nose", (0, 1, 3, 4)), ("eyes + mouth centre", None), ("eyes + nose", (0, 1, 2)))
+# dlib chip variants: (name, padding, shift in pixels of the 150x150 chip (x, y)); each also mirrored.
+DLIB_VARIANTS = (("pad 0.20", 0.20, (0, 0)), ("pad 0.30", 0.30, (0, 0)), ("shift x+4", 0.25, (4, 0)),
+                 ("shift y+4", 0.25, (0, 4)), ("shift y-4", 0.25, (0, -4)))
+_SHIFT = 4  # margin of the larger chip the shifted 150x150 windows are cut from
+
+
+def _subset_crop(image: np.ndarray, lm: np.ndarray, subset) -> np.ndarray:
+    import cv2
+
+    from ..align import ARCFACE_112, similarity_transform
+
+    if subset is None:  # eyes and the mouth's centre
+        src = np.array([lm[0], lm[1], (lm[3] + lm[4]) / 2])
+        dst = np.array([ARCFACE_112[0], ARCFACE_112[1], (ARCFACE_112[3] + ARCFACE_112[4]) / 2])
+    else:
+        src, dst = lm[list(subset)], ARCFACE_112[list(subset)]
+    return cv2.warpAffine(image, similarity_transform(src, dst), (112, 112), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _extra_crops(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw SFace (N, 2 x subsets, 128: plain then mirrored) on POINT_SUBSETS and raw dlib
+    (N, 2 x variants, 128) on DLIB_VARIANTS chips, of each image's central YuNet face; cached."""
+    from ..cache import Cache, default_cache_dir, file_digest
+    from ..embedders.base import mirror
+    from ..image import load_image
+
+    ns, nd = 2 * len(POINT_SUBSETS), 2 * len(DLIB_VARIANTS)
+    cache = Cache(default_cache_dir() / "quality.sqlite")
+    digests = [file_digest(p) for p in images]
+    known = cache.get_many(EXTRA_KEY, digests)
+    out = np.full((len(images), ns + nd, 128), np.nan, np.float32)
+    nets, pending = None, []
+    big = 150 + 2 * _SHIFT
+    pad_big = ((1 + 2 * 0.25) * big / 150 - 1) / 2  # its central 150x150 window is the padding-0.25 chip
+    for i, (path, digest) in enumerate(zip(images, digests)):
+        got = known.get(digest)
+        if isinstance(got, bytes):
+            out[i] = np.frombuffer(got, np.float32).reshape(ns + nd, 128)
+            continue
+        if np.isnan(quality[i, 0]):
+            continue
+        if nets is None:
+            import dlib as dlib_module
+
+            from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
+            from ..embedders.sface import SFaceEmbedder
+            from ..models.catalog import DLIB_RESNET
+            from ..models.files import locate
+
+            nets = (SFaceEmbedder(), DlibResNetOnnxEmbedder(), dlib_module,
+                    dlib_module.shape_predictor(str(locate(DLIB_RESNET.files[1]))))
+            if nets[0]._ov is None:
+                raise RuntimeError("--crops needs OpenVINO (raw SFace outputs)")
+        sface, dlib_net, dlib, predictor = nets
+        image = load_image(path)
+        lm = quality[i, 4:14].reshape(5, 2).astype(np.float64)
+        crops = [_subset_crop(image, lm, sub) for _, sub in POINT_SUBSETS]
+        out[i, :ns] = sface._ov(np.ascontiguousarray(np.stack(crops + mirror(crops)).transpose(0, 3, 1, 2), np.float32))
+        x1, y1, x2, y2 = quality[i, :4]
+        shape = predictor(image, dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)) - 1, int(round(y2)) - 1))
+        chips = []
+        for _, pad, (dx, dy) in DLIB_VARIANTS:
+            if (dx, dy) == (0, 0):
+                chips.append(np.asarray(dlib.get_face_chip(image, shape, 150, pad)))
+            else:  # the face moves by (dx, dy) in the window
+                c = np.asarray(dlib.get_face_chip(image, shape, big, pad_big))
+                chips.append(np.ascontiguousarray(c[_SHIFT - dy:_SHIFT - dy + 150, _SHIFT - dx:_SHIFT - dx + 150]))
+        chips += mirror(chips)
+        out[i, ns:] = dlib_net._net(np.stack([c.astype(np.float32) for c in chips]))
+        pending.append((digest, out[i].tobytes()))
+        if len(pending) >= 500:
+            cache.put_many(EXTRA_KEY, pending)
+            pending = []
+            print(f"  extra crops: {i + 1} of {len(images)}", file=sys.stderr, flush=True)
+    if pending:
+        cache.put_many(EXTRA_KEY, pending)
+    return out[:, :ns], out[:, ns:]
+
+
+def _extra_routes(images, quality, comps, vec, ia, ib, same, fold, report, plain: np.ndarray) -> None:
+    """Route 4 of issue 21: SFace aligned on fewer points, and dlib's extra chips paid for by
+    SFace's mirror (dlib's chip costs less than SFace's), each z-fused as `accurate` is."""
+    from ..embedders.base import l2_normalise, merge_flipped
+    from ..evaluate.fold_fit import held_out, same_for_every_evaluation, z_fusion_apply, z_fusion_fit
+
+    def cos(v: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", v[ia], v[ib])
+
+    def zf(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return same_for_every_evaluation(held_out({"scores": np.c_[a, b], "same": same}, fold,
+                                                  z_fusion_fit, z_fusion_apply), fold)
+
+    def mean_of(vs) -> np.ndarray:
+        return l2_normalise(sum(l2_normalise(v) for v in vs))
+
+    subsets, chips = _extra_crops(images, quality)
+    n, m = len(POINT_SUBSETS), len(DLIB_VARIANTS)
+    d = vec["dlib-resnet"]
+    for j, (name, _) in enumerate(POINT_SUBSETS):
+        other = merge_flipped(subsets[:, j], subsets[:, n + j])
+        report(f"SFace aligned on {name} (mirrored) alone", same_for_every_evaluation(cos(other), fold))
+        report(f"z-fusion: SFace on {name} (mirrored) + dlib", zf(cos(other), cos(d)))
+        report(f"z-fusion: SFace 5 points + {name} (plain crops averaged) + dlib",
+               zf(cos(merge_flipped(plain, subsets[:, j])), cos(d)))
+    dp, dm = comps["yunet>dlib-resnet"], comps["yunet>dlib-resnet:mirror"]
+    for j, (name, _, _) in enumerate(DLIB_VARIANTS):
+        for label, extra in ((name, [chips[:, j]]), (f"{name} mirrored", [chips[:, m + j]]),
+                             (f"{name} and its mirror", [chips[:, j], chips[:, m + j]])):
+            report(f"z-fusion: SFace plain + dlib chips (plain, mirror, {label})",
+                   zf(cos(plain), cos(mean_of([dp, dm, *extra]))))
+    from ..evaluate.fold_fit import held_out_selected
+
+    pairs = {"same": same, "sface": cos(plain)}
+    for j, (name, _, _) in enumerate(DLIB_VARIANTS):
+        for label, extra in ((name, [chips[:, j]]), (f"{name} mirrored", [chips[:, m + j]]),
+                             (f"{name} and its mirror", [chips[:, j], chips[:, m + j]])):
+            pairs[label] = cos(mean_of([dp, dm, *extra]))
+
+    def route(col: str):
+        return (lambda tr: z_fusion_fit({"scores": np.c_[tr["sface"], tr[col]], "same": tr["same"]}),
+                lambda w, te: np.c_[te["sface"], te[col]] @ w / w.sum())
+
+    nested, chosen = held_out_selected(pairs, fold, {c: route(c) for c in pairs if c not in ("same", "sface")})
+    report("z-fusion: SFace plain + dlib's extra chip(s) chosen per fold by inner CV",
+           same_for_every_evaluation(nested, fold))
+    print(f"    (chosen per fold: {', '.join(chosen)})", file=sys.stderr)
+    every = mean_of([dp, dm, *(chips[:, j] for j in range(2 * m))])
+    report("z-fusion: SFace mirrored + dlib 12 chips (over the cost budget)", zf(cos(vec["sface"]), cos(every)))
+
+
 def _crop_routes(images, quality, comps, vec, ia, ib, same, fold, report) -> None:
     """Routes 2 and 3 of issue 21 (docs/accuracy.md): SFace's second crop spent on a shifted or
     scaled template instead of the mirror, and quality-weighted fusion as one embedding."""
@@ -258,6 +392,7 @@ def _crop_routes(images, quality, comps, vec, ia, ib, same, fold, report) -> Non
     for name, qi in per_image.items():
         data = {"ss": pairs["mirror"], "sd": d, "qa": qi[ia], "qb": qi[ib], "same": same}
         report(f"one embedding, angle by {name}, per evaluation", per_evaluation(data, fold, angle_fit, angle_apply))
+    _extra_routes(images, quality, comps, vec, ia, ib, same, fold, report, plain)
 
 
 def view1(lfw: Path, args: argparse.Namespace) -> dict:
