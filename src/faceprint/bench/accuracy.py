@@ -1,6 +1,8 @@
 """Routes to more LFW View 2 accuracy from `accurate`'s two models, each fitted fold-honestly.
 
-    python -m faceprint.bench accuracy --data ../shared/data [--quality] [--failures DIR] [--json]
+    python -m faceprint.bench accuracy --data ../shared/data [--quality [--alignment] [--crops]]
+                                       [--failures DIR] [--json]
+    python -m faceprint.bench accuracy --data ../shared/data --view1
 
 Every route starts from the cached per-image components of `accurate` (YuNet + SFace and
 dlib ResNet, mirrored crops averaged, labelled face = the one nearest the centre) and fits
@@ -11,7 +13,10 @@ quality (detector score, face size, yaw from the five landmarks). Accuracy is re
 all 6,000 pairs and without the pairs that hold an image named in `errata.csv` (LFW's known
 label errors; thresholds still fitted on all training pairs). `--failures DIR` writes a
 picture of the pairs `accurate` gets wrong into DIR (LFW images: never into the repository)
-and groups them by cause.
+and groups them by cause. `--crops` adds SFace's second crop spent on shifted or scaled
+templates, quality weighting as one embedding (`faceprint.evaluate.quality_angle`), SFace on
+subsets of the five points and dlib's extra chips. `--view1` scores the one-embedding routes
+on the View 1 test pairs (docs/accuracy.md, "Second attempt").
 """
 
 from __future__ import annotations
