@@ -150,3 +150,46 @@ def test_nested_choice_of_route_never_looks_at_the_test_fold():
         fit, apply = candidates[chosen[e]]
         model = fit({"scores": scores[fold != k], "same": same[fold != k]})
         assert np.allclose(moved[fold == k], apply(model, {"scores": s2[fold == k]}))
+
+
+def test_per_evaluation_fits_each_row_on_its_training_folds_only():
+    from faceprint.evaluate.fold_fit import per_evaluation
+
+    scores, same, fold = _pairs(6)
+    base = per_evaluation({"scores": scores, "same": same}, fold, z_fusion_fit, z_fusion_apply)
+    for e, k in enumerate(np.unique(fold)):
+        poisoned = scores.copy()
+        poisoned[fold == k] *= 50.0  # would change the weights of a fit that saw fold k
+        moved = per_evaluation({"scores": poisoned, "same": same}, fold, z_fusion_fit, z_fusion_apply)
+        assert np.allclose(moved[e, fold != k], base[e, fold != k]), f"evaluation {k} saw its test fold"
+
+
+def _angle_pairs(seed: int):
+    """Pairs where the first model fails when either face is of low quality, the second does not."""
+    rng = np.random.default_rng(seed)
+    n = 1200
+    same = rng.random(n) < 0.5
+    qa, qb = rng.normal(size=n), rng.normal(size=n)
+    low = np.fmin(qa, qb) < -0.5
+    ss = np.where(same & ~low, 0.6, 0.0) + rng.normal(0, 0.1, n)
+    sd = np.where(same, 0.4, 0.0) + rng.normal(0, 0.12, n)
+    return {"ss": ss, "sd": sd, "qa": qa, "qb": qb, "same": same}
+
+
+def test_quality_angle_is_one_embedding_and_learns_to_weigh_the_doubtful_model_down():
+    from faceprint.evaluate.quality_angle import angle_apply, angle_embedding, angle_fit
+
+    pairs = _angle_pairs(7)
+    params = angle_fit(pairs)
+    assert params[1] < 0  # higher quality -> smaller angle -> more weight on the first model
+    # the pair score is the cosine of the two per-image embeddings
+    rng = np.random.default_rng(8)
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)
+    es, ed = unit(rng.normal(size=(4, 16))), unit(rng.normal(size=(4, 16)))
+    quality = np.array([-2.0, -0.3, 0.4, 1.5])
+    v = angle_embedding(params, es, ed, quality)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0)
+    i, j = np.array([0, 1, 2]), np.array([3, 2, 0])
+    direct = angle_apply(params, {"ss": np.einsum("ij,ij->i", es[i], es[j]), "sd": np.einsum("ij,ij->i", ed[i], ed[j]),
+                                  "qa": quality[i], "qb": quality[j]})
+    assert np.allclose(np.einsum("ij,ij->i", v[i], v[j]), direct, atol=1e-6)

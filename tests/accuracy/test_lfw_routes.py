@@ -64,3 +64,27 @@ def test_as_norm_of_real_pairs_against_another_folds_cohort(fold1_and_cohort, mo
     # normalisation is monotone per pair side: the genuine pairs still rank above the impostors
     assert normed[same].min() > np.percentile(normed[~same], 90)
     assert np.all(normed[same] > 0)
+
+
+def test_crop_variants_plain_template_is_accurates_sface_and_the_others_move_the_crop(shared_data):
+    """bench accuracy --crops recomputes SFace from the quality pass's landmarks: its plain
+    template must give accurate's own SFace component, so the variant rows compare like with like."""
+    from faceprint.align import ARCFACE_112
+    from faceprint.bench.accuracy import CROP_VARIANTS, _crop_variants, _quality, variant_template
+    from faceprint.embedders.base import l2_normalise
+
+    lfw = shared_data / "lfw_deepfunneled"
+    with open(lfw / "pairs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    paths = sorted({str(lfw / r["path_a"]) for r in rows[:400:100]})
+    assert np.allclose(variant_template(1.0, (0, 0)), ARCFACE_112)
+    assert np.allclose(variant_template(1.0, (2, -1)) - ARCFACE_112, [2, -1])
+    comps = extract(paths, [PIPELINES["accurate"]], workers=1, cache=Cache(), face_rule="central", progress=False)
+    raw_sface, raw_dlib = _crop_variants(paths, _quality(paths))
+    assert raw_sface.shape == (len(paths), len(CROP_VARIANTS), 128)
+    plain = l2_normalise(raw_sface[:, 0])
+    assert np.all(np.einsum("ij,ij->i", plain, comps["yunet>sface"]) > 0.9999)
+    assert np.all(np.einsum("ij,ij->i", l2_normalise(raw_dlib), comps["yunet>dlib-resnet"]) > 0.9999)
+    scaled = l2_normalise(raw_sface[:, CROP_VARIANTS.index(("scale 1.10", 1.10, (0, 0)))])
+    cos_scaled = np.einsum("ij,ij->i", plain, scaled)
+    assert np.all(cos_scaled < 0.999) and np.all(cos_scaled > 0.5)  # another crop of the same face

@@ -71,6 +71,23 @@ def held_out_selected(data: dict[str, np.ndarray], fold: np.ndarray,
     return out, chosen
 
 
+def per_evaluation(data: dict[str, np.ndarray], fold: np.ndarray, fit: Fit, apply: Apply) -> np.ndarray:
+    """Row e: every pair scored with the parameters fitted on evaluation e's training folds only.
+
+    Unlike `held_out`, the threshold of evaluation e is then fitted on training scores made by
+    the same parameters as its test scores (as a shipped route would be: one set of
+    parameters, one threshold), which matters when the parameters change the score's scale.
+    Feed the rows to `accuracy_per_evaluation`.
+    """
+    fold = np.asarray(fold)
+    keys = np.unique(fold)
+    out = np.full((len(keys), len(fold)), np.nan)
+    for e, k in enumerate(keys):
+        params = fit({name: np.array(a[fold != k]) for name, a in data.items()})
+        out[e] = apply(params, {name: np.array(a) for name, a in data.items()})
+    return out
+
+
 def z_fusion_fit(train: dict[str, np.ndarray]) -> np.ndarray:
     """`accurate`'s rule: weight 1 / spread of each model's impostor scores (columns of "scores")."""
     imp = train["scores"][~train["same"]]
