@@ -145,3 +145,18 @@ def test_sigkill_while_enrolling_loses_nothing_returned_and_stores_nothing_half(
     assert not reader_errors, repr(reader_errors[0])
     assert reads[0] > 0
     assert len(returned_all) > 20  # the writer really wrote between kills
+
+
+def test_counts_follow_writes_from_this_and_another_connection(tmp_path):
+    # count() is cached per generation: a write through either connection must show at once.
+    path = tmp_path / "g.db"
+    v = unit_rows(5)
+    with open_gallery(path, create=True) as a:
+        a.enroll_many([("Ada", v[:2]), ("Grace", v[2:3])], model=MODEL)
+        assert a.store.count() == (2, 3)
+        with open_gallery(path) as b:
+            assert b.store.count() == (2, 3)
+            a.enroll_many([("Alan", v[3:5])], model=MODEL)
+            assert b.store.count() == (3, 5)
+            b.remove("Ada")
+            assert a.store.count() == (2, 3) and b.store.count() == (2, 3)

@@ -147,6 +147,7 @@ class SqliteStore:
         self._db = self._connect(":memory:" if self._virtual else str(self.path), create=self._virtual)
         self._lock = threading.RLock()  # one connection, shared by threads of this process
         self._searchers: dict[str, tuple[int, Searcher]] = {}
+        self._counts: tuple[int, tuple[int, int]] | None = None  # (generation, (identities, templates))
         self.purged = True  # whether the last remove also emptied the WAL (see purge)
         try:
             self._cipher = self._setup_cipher(key)
@@ -276,6 +277,7 @@ class SqliteStore:
             self._virtual = False
         self._lock = threading.RLock()  # one connection, shared by threads of this process
         self._searchers: dict[str, tuple[int, Searcher]] = {}
+        self._counts: tuple[int, tuple[int, int]] | None = None  # (generation, (identities, templates))
 
     # -- transactions ------------------------------------------------------------------
     class _Txn:
@@ -525,9 +527,15 @@ class SqliteStore:
         return self.searcher(rule).search(probes, k)
 
     def count(self) -> tuple[int, int]:
+        # COUNT(*) walks the whole table (13 ms plain, 39 ms encrypted at 1M templates: more
+        # than the search itself), so it is cached until a write, here or elsewhere, bumps the
+        # generation.
         with self._lock, self._faults():
-            return (self._db.execute("SELECT COUNT(*) FROM identities").fetchone()[0],
-                    self._db.execute("SELECT COUNT(*) FROM templates").fetchone()[0])
+            gen = self._generation()
+            if self._counts is None or self._counts[0] != gen:
+                self._counts = (gen, (self._db.execute("SELECT COUNT(*) FROM identities").fetchone()[0],
+                                      self._db.execute("SELECT COUNT(*) FROM templates").fetchone()[0]))
+            return self._counts[1]
 
     def integrity(self) -> str:
         with self._lock, self._faults():
