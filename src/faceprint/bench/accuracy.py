@@ -27,6 +27,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -171,50 +172,66 @@ def variant_template(scale: float, shift: tuple[float, float]) -> np.ndarray:
     return (ARCFACE_112 - 56.0) * scale + 56.0 + np.asarray(shift, np.float64)
 
 
+def _cached_rows(images: list[str], quality: np.ndarray, key: str, shape: tuple[int, ...],
+                 compute: Any, label: str) -> np.ndarray:
+    """`compute(i, path)` -> float32 array of `shape` for every image with a central face (NaN
+    rows for the others), cached per image digest in quality.sqlite under `key`."""
+    from ..cache import Cache, default_cache_dir, file_digest
+
+    cache = Cache(default_cache_dir() / "quality.sqlite")
+    digests = [file_digest(p) for p in images]
+    known = cache.get_many(key, digests)
+    out = np.full((len(images), *shape), np.nan, np.float32)
+    pending: list[tuple[str, bytes]] = []
+    for i, (path, digest) in enumerate(zip(images, digests)):
+        got = known.get(digest)
+        if isinstance(got, bytes):
+            out[i] = np.frombuffer(got, np.float32).reshape(shape)
+            continue
+        if np.isnan(quality[i, 0]):
+            continue
+        out[i] = compute(i, path)
+        pending.append((digest, out[i].tobytes()))
+        if len(pending) >= 500:
+            cache.put_many(key, pending)
+            pending = []
+            print(f"  {label}: {i + 1} of {len(images)}", file=sys.stderr, flush=True)
+    if pending:
+        cache.put_many(key, pending)
+    return out
+
+
 def _crop_variants(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Raw SFace outputs (N, len(CROP_VARIANTS), 128) of the central YuNet face aligned on each
     template variant, and raw dlib ResNet outputs (N, 128) of its plain chip (their norms are a
     per-image quality signal that the cached unit components have lost); cached per image."""
     from ..align import align_face
-    from ..cache import Cache, default_cache_dir, file_digest
     from ..image import load_image
     from ..types import Faces
 
     v = len(CROP_VARIANTS)
-    cache = Cache(default_cache_dir() / "quality.sqlite")
-    digests = [file_digest(p) for p in images]
-    known = cache.get_many(CROPS_KEY, digests)
-    out = np.full((len(images), v + 1, 128), np.nan, np.float32)
-    sface = dlib = None
-    pending = []
+    nets: list[Any] = []
     templates = [variant_template(s, d) for _, s, d in CROP_VARIANTS]
-    for i, (path, digest) in enumerate(zip(images, digests)):
-        got = known.get(digest)
-        if isinstance(got, bytes):
-            out[i] = np.frombuffer(got, np.float32).reshape(v + 1, 128)
-            continue
-        if np.isnan(quality[i, 0]):
-            continue
-        if sface is None:
+
+    def compute(i: int, path: str) -> np.ndarray:
+        if not nets:
             from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
             from ..embedders.sface import SFaceEmbedder
 
-            sface, dlib = SFaceEmbedder(), DlibResNetOnnxEmbedder()
-            if sface._ov is None:
+            nets.extend((SFaceEmbedder(), DlibResNetOnnxEmbedder()))
+            if nets[0]._ov is None:
                 raise RuntimeError("--crops needs OpenVINO (raw SFace outputs)")
+        sface, dlib = nets
+        row = np.empty((v + 1, 128), np.float32)
         image = load_image(path)
         lm = quality[i, 4:14].reshape(5, 2)
         crops = np.stack([align_face(image, lm, t, (112, 112)) for t in templates])
-        out[i, :v] = sface._ov(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32))
+        row[:v] = sface._ov(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32))
         face = Faces(quality[i, None, :4], lm[None], quality[i, None, 14], image.shape[:2])
-        out[i, v] = dlib._net(np.stack([np.asarray(c, np.float32) for c in dlib.crop(image, face)]))[0]
-        pending.append((digest, out[i].tobytes()))
-        if len(pending) >= 500:
-            cache.put_many(CROPS_KEY, pending)
-            pending = []
-            print(f"  crops: {i + 1} of {len(images)}", file=sys.stderr, flush=True)
-    if pending:
-        cache.put_many(CROPS_KEY, pending)
+        row[v] = dlib._net(np.stack([np.asarray(c, np.float32) for c in dlib.crop(image, face)]))[0]
+        return row
+
+    out = _cached_rows(images, quality, CROPS_KEY, (v + 1, 128), compute, "crops")
     return out[:, :v], out[:, v]
 
 
@@ -244,26 +261,16 @@ def _subset_crop(image: np.ndarray, lm: np.ndarray, subset) -> np.ndarray:
 def _extra_crops(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Raw SFace (N, 2 x subsets, 128: plain then mirrored) on POINT_SUBSETS and raw dlib
     (N, 2 x variants, 128) on DLIB_VARIANTS chips, of each image's central YuNet face; cached."""
-    from ..cache import Cache, default_cache_dir, file_digest
     from ..embedders.base import mirror
     from ..image import load_image
 
     ns, nd = 2 * len(POINT_SUBSETS), 2 * len(DLIB_VARIANTS)
-    cache = Cache(default_cache_dir() / "quality.sqlite")
-    digests = [file_digest(p) for p in images]
-    known = cache.get_many(EXTRA_KEY, digests)
-    out = np.full((len(images), ns + nd, 128), np.nan, np.float32)
-    nets, pending = None, []
     big = 150 + 2 * _SHIFT
     pad_big = ((1 + 2 * 0.25) * big / 150 - 1) / 2  # its central 150x150 window is the padding-0.25 chip
-    for i, (path, digest) in enumerate(zip(images, digests)):
-        got = known.get(digest)
-        if isinstance(got, bytes):
-            out[i] = np.frombuffer(got, np.float32).reshape(ns + nd, 128)
-            continue
-        if np.isnan(quality[i, 0]):
-            continue
-        if nets is None:
+    nets: list[Any] = []
+
+    def compute(i: int, path: str) -> np.ndarray:
+        if not nets:
             import dlib as dlib_module
 
             from ..embedders.dlib_onnx import DlibResNetOnnxEmbedder
@@ -271,15 +278,16 @@ def _extra_crops(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np
             from ..models.catalog import DLIB_RESNET
             from ..models.files import locate
 
-            nets = (SFaceEmbedder(), DlibResNetOnnxEmbedder(), dlib_module,
-                    dlib_module.shape_predictor(str(locate(DLIB_RESNET.files[1]))))
+            nets.extend((SFaceEmbedder(), DlibResNetOnnxEmbedder(), dlib_module,
+                         dlib_module.shape_predictor(str(locate(DLIB_RESNET.files[1])))))
             if nets[0]._ov is None:
                 raise RuntimeError("--crops needs OpenVINO (raw SFace outputs)")
+        row = np.empty((ns + nd, 128), np.float32)
         sface, dlib_net, dlib, predictor = nets
         image = load_image(path)
         lm = quality[i, 4:14].reshape(5, 2).astype(np.float64)
         crops = [_subset_crop(image, lm, sub) for _, sub in POINT_SUBSETS]
-        out[i, :ns] = sface._ov(np.ascontiguousarray(np.stack(crops + mirror(crops)).transpose(0, 3, 1, 2), np.float32))
+        row[:ns] = sface._ov(np.ascontiguousarray(np.stack(crops + mirror(crops)).transpose(0, 3, 1, 2), np.float32))
         x1, y1, x2, y2 = quality[i, :4]
         shape = predictor(image, dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)) - 1, int(round(y2)) - 1))
         chips = []
@@ -290,14 +298,10 @@ def _extra_crops(images: list[str], quality: np.ndarray) -> tuple[np.ndarray, np
                 c = np.asarray(dlib.get_face_chip(image, shape, big, pad_big))
                 chips.append(np.ascontiguousarray(c[_SHIFT - dy:_SHIFT - dy + 150, _SHIFT - dx:_SHIFT - dx + 150]))
         chips += mirror(chips)
-        out[i, ns:] = dlib_net._net(np.stack([c.astype(np.float32) for c in chips]))
-        pending.append((digest, out[i].tobytes()))
-        if len(pending) >= 500:
-            cache.put_many(EXTRA_KEY, pending)
-            pending = []
-            print(f"  extra crops: {i + 1} of {len(images)}", file=sys.stderr, flush=True)
-    if pending:
-        cache.put_many(EXTRA_KEY, pending)
+        row[ns:] = dlib_net._net(np.stack([c.astype(np.float32) for c in chips]))
+        return row
+
+    out = _cached_rows(images, quality, EXTRA_KEY, (ns + nd, 128), compute, "extra crops")
     return out[:, :ns], out[:, ns:]
 
 
