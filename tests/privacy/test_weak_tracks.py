@@ -1,4 +1,5 @@
-"""Weak detections covered only when they persist (privacy/weak_tracks.py and the video job)."""
+"""Weak detections covered only when they persist (privacy/weak_tracks.py and the video job), and the
+recall detector's upscaled passes."""
 
 from __future__ import annotations
 
@@ -106,3 +107,15 @@ def test_video_covers_a_persistent_weak_face_back_to_its_first_frame_and_not_the
 
     off = blur_video(tmp_path / "c.mp4", WeakOnly(face, misses=set()), weak=False)
     assert off.covers_at() == {}
+
+
+def test_upscaled_passes_photos_get_two_video_one_huge_none():
+    from faceprint.privacy.detect import RecallDetector
+
+    det = RecallDetector()
+    assert det._upscale_factors(720, 1280, 2) == [2.0, 3.0]  # a 1280x720 photo: 2x and 3x
+    assert det._upscale_factors(720, 1280, 1) == [2.0]  # video: the 2x pass only
+    f = det._upscale_factors(1080, 1920, 2)  # each copy capped (2,600 and 4,000 px)
+    assert np.allclose(f, [2600 / 1920, 4000 / 1920])
+    assert det._upscale_factors(3000, 4000, 2) == []  # a 12 MP photo is searched as it is
+    assert RecallDetector(deep_upscale=0)._upscale_factors(720, 1280, 2) == [2.0]

@@ -43,13 +43,16 @@ class Blurrer:
         self.detector = detector if detector is not None else RecallDetector(score, upscale=upscale)
         self.keep = keep  # a KeepRule, or None: cover everyone
 
-    def find(self, pixels: np.ndarray, *, upscale: bool = True) -> tuple[Any, np.ndarray, list[Any]]:
-        """(faces, cover boxes, keep answers or [None]*n) for one RGB image."""
-        small_pass = upscale or not isinstance(self.detector, RecallDetector)  # other detectors: one pass
-        faces = self.detector.detect(pixels) if small_pass else self.detector.detect(pixels, upscale=False)
+    def find(self, pixels: np.ndarray, *, upscale: bool | int = True) -> tuple[Any, np.ndarray, list[Any]]:
+        """(faces, cover boxes, keep answers or [None]*n) for one RGB image; `upscale` as in
+        `RecallDetector.detect` (other detectors: their one pass)."""
+        if isinstance(self.detector, RecallDetector):
+            faces = self.detector.detect(pixels, upscale=upscale)
+        else:
+            faces = self.detector.detect(pixels)
         return (faces, *self._covers(pixels, faces))
 
-    def find_with_weak(self, pixels: np.ndarray, *, upscale: bool = True) -> tuple[Any, np.ndarray, list[Any], np.ndarray]:
+    def find_with_weak(self, pixels: np.ndarray, *, upscale: bool | int = True) -> tuple[Any, np.ndarray, list[Any], np.ndarray]:
         """`find` plus the weak candidate boxes (detector boxes, no margin) for the video job;
         none when the detector is not the recall detector."""
         if not isinstance(self.detector, RecallDetector):

@@ -1,8 +1,8 @@
 """Cover every face of a video, frame by frame, with temporal filling.
 
-Per frame: the recall detector (every `every`-th frame, and the frame after a cut; its
+Per frame: the recall detector (every `every`-th frame, and the frame after a cut; its 2x
 upscaled small-face pass on every `upscale_every`-th of those runs, since it costs about 5x
-the plain pass on 720p), the
+the plain pass on 720p; the 3x pass photos get is too dear for every frame), the
 shared tracker (`video/tracker.py`, motion only) to follow each face, and three fills so a
 face the detector misses on some frames stays covered:
 - forward: a track's predicted box stays covered for `fill_s` seconds after its last
@@ -193,7 +193,7 @@ class _Job:
         matched: set[int] = set()
         if self.since_detect >= self.every:
             self.since_detect = 0
-            upscale = self.detections % self.upscale_every == 0
+            upscale = 1 if self.detections % self.upscale_every == 0 else 0  # the 2x pass only
             if self.weak is not None:
                 faces, boxes, answers, weak = self.blurrer.find_with_weak(image, upscale=upscale)
                 self._weak_run(index, weak, size)
