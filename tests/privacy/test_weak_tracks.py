@@ -117,5 +117,8 @@ def test_upscaled_passes_photos_get_two_video_one_huge_none():
     assert det._upscale_factors(720, 1280, 1) == [2.0]  # video: the 2x pass only
     f = det._upscale_factors(1080, 1920, 2)  # each copy capped (2,600 and 4,000 px)
     assert np.allclose(f, [2600 / 1920, 4000 / 1920])
-    assert det._upscale_factors(3000, 4000, 2) == []  # a 12 MP photo is searched as it is
-    assert RecallDetector(deep_upscale=0)._upscale_factors(720, 1280, 2) == [2.0]
+    # 2,400 px: the 2x pass would be 1.08x (skipped); the 3x pass still runs, as the second
+    # pass, so it still adds only small faces.
+    assert np.allclose(det._upscale_factors(1600, 2400, 2), [0.0, 4000 / 2400])
+    assert det._upscale_factors(3000, 4000, 2) == [0.0, 0.0]  # a 12 MP photo is searched as it is
+    assert RecallDetector(deep_upscale=0)._upscale_factors(720, 1280, 2) == [2.0, 0.0]

@@ -5,8 +5,7 @@ Three changes from the identification detector (YuNet at score 0.6 on a downscal
 - passes on upscaled copies when the image is small enough, since YuNet's smallest anchors
   miss faces under about 20 px: 2x (copy up to 2,600 px) and, for photos, 3x (copy up to
   4,000 px: a 14 px face scores about 0.15 at 2x and 0.4 at 3x; it adds only faces up to
-  32 px); all passes are merged by
-  non-maximum suppression;
+  32 px); all passes are merged by non-maximum suppression;
 - cover boxes enlarged by a margin on every side (hair, ears, chin: a detector's box is the
   inner face), clipped to the image.
 Images are never downscaled below `max_side` for detection (YuNet's default downscale loses
@@ -33,7 +32,7 @@ DEEP_MAX_FACE = 32  # px in the image: the largest face the 3x pass may add
 
 
 class RecallDetector:
-    """YuNet, twice when it helps, merged; `detect(image) -> Faces` like every detector."""
+    """YuNet at up to three scales, merged; `detect(image) -> Faces` like every detector."""
 
     name = "yunet-recall"
 
@@ -53,13 +52,14 @@ class RecallDetector:
         self.nms_iou = float(nms_iou)
 
     def _upscale_factors(self, h: int, w: int, passes: int) -> list[float]:
-        """The enlargements of the first `passes` upscaled passes: each factor, less if the copy
-        would exceed its cap; a pass is skipped under 1.25x or when it adds < 1.25x to the last."""
+        """The enlargements of the first `passes` upscaled passes (0 for a pass skipped): each
+        factor, less if the copy would exceed its cap; skipped under 1.25x, or when it adds less
+        than 1.25x to the pass before."""
         out: list[float] = []
         for factor, cap in self.upscales[:max(0, int(passes))]:
             f = min(factor, cap / max(h, w)) if factor > 1.0 else 0.0
-            if f >= 1.25 * (out[-1] if out else 1.0):
-                out.append(f)
+            done = [x for x in out if x]
+            out.append(f if f >= 1.25 * (done[-1] if done else 1.0) else 0.0)
         return out
 
     def detect(self, image: np.ndarray, *, upscale: bool | int = True) -> Faces:
@@ -93,6 +93,8 @@ class RecallDetector:
         found = [first[first.scores >= self.score_threshold]]
         passes = len(self.upscales) if upscale is True else int(upscale)
         for k, f in enumerate(self._upscale_factors(h, w, passes)):
+            if not f:
+                continue
             big = cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_LINEAR)
             up = self._net.detect(big)
             keep = up.scores >= self.score_threshold
