@@ -103,6 +103,20 @@ def located(extra: str, file):  # file: ModelFile -> Path
         raise ExtraNotInstalledError(f"the {extra!r} analysis is not installed ({e}); {install_hint(extra)}") from None
 
 
+def litert_model(extra: str, card: str, num_threads: int = 1):
+    """A LiteRT interpreter, tensors allocated, for the first file of analysis card `card`
+    (runtime checked, file located and hash-checked as for every `extra`)."""
+    require_runtime(extra)
+    from ..models.catalog import ANALYSIS_MODELS
+
+    path = located(extra, ANALYSIS_MODELS[card].files[0])
+    from ai_edge_litert.interpreter import Interpreter
+
+    net = Interpreter(model_path=str(path), num_threads=num_threads)
+    net.allocate_tensors()
+    return net
+
+
 def is_installed(extra: str) -> bool:
     """True when the runtime and every carrier file of `extra` are present and hash-check."""
     from ..models.catalog import ANALYSIS_MODELS

@@ -19,9 +19,8 @@ import threading
 import cv2
 import numpy as np
 
-from ..models.catalog import ANALYSIS_MODELS
 from ..types import Faces
-from .base import located, require_runtime
+from .base import litert_model
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 SIZE = 64
@@ -35,12 +34,7 @@ class EmotionAssessor:
     columns = ("emotion", "emotion_confidence", "emotion_scores")
 
     def __init__(self, num_threads: int = 1) -> None:
-        require_runtime("emotion")
-        path = located("emotion", ANALYSIS_MODELS["emotion"].files[0])
-        from ai_edge_litert.interpreter import Interpreter
-
-        self._net = Interpreter(model_path=str(path), num_threads=num_threads)
-        self._net.allocate_tensors()
+        self._net = litert_model("emotion", "emotion", num_threads)
         self._input = self._net.get_input_details()[0]["index"]
         self._output = self._net.get_output_details()[0]["index"]
         self._lock = threading.Lock()

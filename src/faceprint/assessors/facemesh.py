@@ -14,9 +14,8 @@ import threading
 import cv2
 import numpy as np
 
-from ..models.catalog import ANALYSIS_MODELS
 from ..types import Faces
-from .base import located, require_runtime
+from .base import litert_model
 
 INPUT = 192
 ROI_SCALE = 1.5
@@ -45,12 +44,7 @@ class FaceMeshAssessor:
     columns = ("landmarks_468", "landmarks_468_score")
 
     def __init__(self, num_threads: int = 1) -> None:
-        require_runtime("landmarks")
-        path = located("landmarks", ANALYSIS_MODELS["facemesh"].files[0])
-        from ai_edge_litert.interpreter import Interpreter
-
-        self._net = Interpreter(model_path=str(path), num_threads=num_threads)
-        self._net.allocate_tensors()
+        self._net = litert_model("landmarks", "facemesh", num_threads)
         self._input = self._net.get_input_details()[0]["index"]
         outs = self._net.get_output_details()
         # One output holds the 468 x 3 numbers, the other the face-presence logit.
