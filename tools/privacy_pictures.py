@@ -1,11 +1,12 @@
 """Make the README's before/after pictures of `faceprint blur` from scikit-image's astronaut photo.
 
-    .venv/bin/python tools/privacy_pictures.py docs/images
+    .venv/bin/python tools/privacy_pictures.py /tmp/blur-pictures
 
 Writes blur-methods.jpg (the photo, then covered by gaussian, pixelate and solid) and
 blur-small-faces.jpg (a drawn canvas with the face at 60, 40, 24 and 16 px, before and
 after). The photo is NASA's portrait of Eileen Collins (public domain), as shipped in
-scikit-image; no shared data is used.
+scikit-image; no shared data is used. Write them outside the repository: it keeps no photos
+of people.
 """
 
 from __future__ import annotations
@@ -60,4 +61,4 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
+    main(sys.argv[1] if len(sys.argv) > 1 else "blur-pictures")
