@@ -1,4 +1,4 @@
-"""Make the README's before/after pictures of `faceprint blur` from scikit-image's astronaut photo.
+"""Make the before/after pictures of `faceprint blur` from scikit-image's astronaut photo.
 
     .venv/bin/python tools/privacy_pictures.py /tmp/blur-pictures
 
