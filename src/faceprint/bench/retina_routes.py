@@ -12,7 +12,8 @@ import sys
 
 import numpy as np
 
-RETINA_KEY = "acc-sface-retina-v1:central:yunet"  # SFace on RetinaFace points: (plain, mirror-averaged) x (crop, mirror)
+# SFace on RetinaFace points: (points of the image, mirror-averaged) x (plain crop, mirrored crop)
+RETINA_KEY = "acc-sface-retina-v1:central:yunet"
 
 
 def sface_on_retina(images: list[str], quality: np.ndarray) -> np.ndarray:
@@ -89,7 +90,8 @@ def view1_retina(images: list[str], quality: np.ndarray, dlib: np.ndarray, train
 
     e = sface_on_retina(images, quality)
     for k, points in enumerate(("RetinaFace points", "RetinaFace points mirror-averaged")):
-        for crops, v in (("mirrored crops", merge_flipped(e[:, k, 0], e[:, k, 1])), ("plain crop", l2_normalise(e[:, k, 0]))):
+        variants = (("mirrored crops", merge_flipped(e[:, k, 0], e[:, k, 1])), ("plain crop", l2_normalise(e[:, k, 0])))
+        for crops, v in variants:
             tr, te = (np.c_[cos(v, split), cos(dlib, split)] for split in (train, test))
             w = z_fusion_fit({"scores": tr, "same": same_train})
             report(f"z-fusion: SFace on {points}, {crops}; dlib", tr @ w / w.sum(), te @ w / w.sum())
