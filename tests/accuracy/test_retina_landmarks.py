@@ -40,7 +40,7 @@ def test_points_agree_with_yunet_on_a_real_face(retina, astronaut, yunet_face):
     assert points[0, 1] < points[2, 1] < points[3, 1]  # eyes above the nose above the mouth
 
 
-def test_mirror_average_lies_between_the_two_passes(retina, astronaut, yunet_face):
+def test_mirror_average_moves_each_point_only_a_little(retina, astronaut, yunet_face):
     box, _ = yunet_face
     plain = retina.landmarks_for(astronaut, box)
     averaged = retina.mirror_averaged(astronaut, box)
